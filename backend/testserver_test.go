@@ -1,0 +1,48 @@
+package backend
+
+import (
+	"net"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// startTestServer runs a node in-process on a free loopback port, with
+// tweak applied to the default options, and shuts it down when the test
+// ends. It returns the server and its address.
+func startTestServer(t testing.TB, tweak func(*Options)) (*Server, string) {
+	t.Helper()
+	opts := DefaultOptions()
+	opts.Bind = []string{"127.0.0.1"}
+	opts.Port = freePort(t)
+	opts.Dir = t.TempDir()
+	if tweak != nil {
+		tweak(opts)
+	}
+	s, err := New(opts, nil)
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	t.Cleanup(func() {
+		s.Shutdown()
+		select {
+		case <-s.Done():
+		case <-time.After(10 * time.Second):
+			t.Errorf("server did not stop")
+		}
+	})
+	return s, net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

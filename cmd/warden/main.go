@@ -1,0 +1,38 @@
+// Command warden is the one binary of the warden HA stack. Its subcommands
+// are the components: `warden server` is a Redis-compatible node.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `warden — a Redis-compatible high-availability stack
+
+Usage:
+  warden server [redis.conf] [--directive value ...]   run a node (like redis-server)
+  warden version                                      print the version
+
+Run "warden server --help" for the node's options.
+`
+
+// version is the warden release; the Redis version it speaks is in backend.
+var version = "0.1.0-dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "server":
+		os.Exit(runServer(os.Args[2:]))
+	case "version", "--version", "-v":
+		fmt.Printf("warden %s (speaks Redis 7.0)\n", version)
+	case "help", "--help", "-h":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "warden: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+}
