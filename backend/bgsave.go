@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -48,7 +49,7 @@ var snapshotChunkHook atomic.Pointer[func()]
 // snapshot is one running walk. Its fields are guarded by Server.mu.
 type snapshot struct {
 	s     *Server
-	gen   uint32
+	gen   uint16
 	dicts []*dict // captured dicts by database number; nil if empty at start
 	keys  []int   // keys and expires per database at start (RESIZEDB hints)
 	exps  []int
@@ -71,7 +72,7 @@ type snapSink interface {
 // beginSnapshot starts a walk of the current keyspace. Caller holds s.mu
 // and owns the child slot.
 func (s *Server) beginSnapshot() *snapshot {
-	s.snapGen++
+	s.nextSnapGen()
 	sn := &snapshot{s: s, gen: s.snapGen}
 	for _, db := range s.dbs {
 		d := db.d
@@ -161,6 +162,7 @@ func (sn *snapshot) walk(sink snapSink, chunk *bytes.Buffer, out io.Writer) erro
 				}
 			}
 			sn.processed += int64(n)
+			held := time.Since(start)
 			var pre map[string]*Entry
 			if cursor == 0 && err == nil {
 				// Every entry of d is now written or kept in pre, so
@@ -170,6 +172,7 @@ func (sn *snapshot) walk(sink snapSink, chunk *bytes.Buffer, out io.Writer) erro
 				sn.dicts[i] = nil
 			}
 			s.mu.Unlock()
+			walkYield(held)
 			if err != nil {
 				return err
 			}
@@ -193,6 +196,7 @@ func (sn *snapshot) walk(sink snapSink, chunk *bytes.Buffer, out io.Writer) erro
 			for len(keys) > 0 {
 				n := min(len(keys), chunkKeys)
 				s.mu.Lock()
+				start := time.Now()
 				for _, k := range keys[:n] {
 					if err == nil {
 						err = sink.entry(k, pre[k])
@@ -200,6 +204,7 @@ func (sn *snapshot) walk(sink snapSink, chunk *bytes.Buffer, out io.Writer) erro
 				}
 				sn.processed += int64(n)
 				s.mu.Unlock()
+				walkYield(time.Since(start))
 				keys = keys[n:]
 				if err != nil {
 					return err
@@ -344,6 +349,9 @@ func (s *Server) bgsaveJob(sn *snapshot, tmp, target string, aux []auxField, opt
 		p.lastSave = s.timeNow()
 		p.lastBgsaveOK = true
 		s.log.Info("Background saving terminated with success", zap.String("event", "bgsave-done"))
+		if os.Getenv("WARDEN_YIELD") != "" {
+			println("maxheld", time.Duration(maxHeld.Load()).String())
+		}
 	}
 	s.releaseChild()
 }
@@ -402,4 +410,24 @@ func (s *Server) SnapshotTo(w io.Writer, aux map[string]string) error {
 	s.releaseChild()
 	s.mu.Unlock()
 	return err
+}
+
+var yieldMode = os.Getenv("WARDEN_YIELD")
+
+var maxHeld atomic.Int64
+
+func walkYield(held time.Duration) {
+	if int64(held) > maxHeld.Load() {
+		maxHeld.Store(int64(held))
+	}
+	switch yieldMode {
+	case "gosched":
+		runtime.Gosched()
+	case "sleep100":
+		time.Sleep(100 * time.Microsecond)
+	case "sleephalf":
+		time.Sleep(held / 2)
+	case "sleepheld":
+		time.Sleep(held)
+	}
 }

@@ -19,7 +19,9 @@ package backend
 
 import (
 	"math"
+	"math/big"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -82,19 +84,68 @@ func (c *Client) denyBlocking() bool {
 // timeout is forever in practice.
 const maxBlockTimeout = time.Duration(math.MaxInt64)
 
-// blockTimeoutArg parses a blocking timeout in seconds, rounded up to the
-// millisecond like Redis (so a tiny positive timeout still expires rather
-// than meaning forever). 0 means forever.
+const (
+	errTimeoutNotFloat = "ERR timeout is not a float or out of range"
+	errTimeoutNegative = "ERR timeout is negative"
+)
+
+// blockTimeoutArg parses a blocking timeout in seconds (0 = forever),
+// replying Redis's error if it is not valid. See parseBlockTimeoutMs.
 func (c *Client) blockTimeoutArg(i int) (time.Duration, bool) {
-	if _, ok := c.timeoutArg(i); !ok {
+	ms, msg := parseBlockTimeoutMs(c.argv[i])
+	if msg != "" {
+		c.ReplyError(msg)
 		return 0, false
 	}
-	v, _ := ParseFloat(c.argv[i])
-	ms := math.Ceil(v * 1000)
-	if ms >= float64(maxBlockTimeout/time.Millisecond) {
+	if ms >= int64(maxBlockTimeout/time.Millisecond) {
 		return maxBlockTimeout, true
 	}
 	return time.Duration(ms) * time.Millisecond, true
+}
+
+// parseBlockTimeoutMs reproduces Redis 7.0's getTimeoutFromObjectOrReply
+// for seconds: the argument is read as a C long double with strtold (hex
+// floats, inf, a 64-bit mantissa and a huge exponent range), then
+// (long long)ceill(v*1000) gives milliseconds. Clients see the quirks:
+// a tiny positive timeout is 1 ms rather than forever, a slightly negative
+// one rounds to 0 (forever), and a value too big for a long long (inf
+// included) converts to LLONG_MIN and so is "negative".
+func parseBlockTimeoutMs(b []byte) (int64, string) {
+	str := string(b)
+	if len(str) == 0 || len(str) >= 5*1024 || isSpaceByte(str[0]) || strings.ContainsRune(str, '_') {
+		return 0, errTimeoutNotFloat
+	}
+	unsigned := strings.TrimLeft(str, "+-")
+	if len(unsigned) < len(str)-1 {
+		return 0, errTimeoutNotFloat // "+-1": strtold takes one sign
+	}
+	switch strings.ToLower(unsigned) {
+	case "inf", "infinity":
+		return 0, errTimeoutNegative
+	}
+	if len(unsigned) > 1 && unsigned[0] == '0' && strings.ContainsRune("bBoO", rune(unsigned[1])) {
+		return 0, errTimeoutNotFloat // big.ParseFloat prefixes strtold lacks
+	}
+	f, _, err := big.ParseFloat(str, 0, 64, big.ToNearestEven)
+	if err != nil {
+		return 0, errTimeoutNotFloat
+	}
+	if f.Sign() != 0 {
+		// strtold's ERANGE cases Redis rejects: overflow of the long
+		// double range, and underflow to zero.
+		if exp := f.MantExp(nil); exp > 16384 || exp < -16444 {
+			return 0, errTimeoutNotFloat
+		}
+	}
+	ms := new(big.Float).SetPrec(64).Mul(f, big.NewFloat(1000))
+	n, acc := ms.Int(nil)
+	if acc == big.Below {
+		n.Add(n, big.NewInt(1)) // ceil of a positive fraction
+	}
+	if !n.IsInt64() || n.Sign() < 0 {
+		return 0, errTimeoutNegative
+	}
+	return n.Int64(), ""
 }
 
 // blockForKeys blocks c, in the middle of its current command, on
@@ -103,11 +154,13 @@ func (s *Server) blockForKeys(c *Client, bs *blockState) {
 	bs.db = c.db
 	bs.cmd = c.cmd
 	bs.names = make([]string, 0, len(bs.keys))
+	seen := make(map[string]struct{}, len(bs.keys))
 	for _, k := range bs.keys {
 		key := string(k)
-		if slices.Contains(bs.names, key) {
+		if _, dup := seen[key]; dup {
 			continue // BLPOP k k 0 waits once on k, as Redis does
 		}
+		seen[key] = struct{}{}
 		bs.names = append(bs.names, key)
 		bs.db.blocking[key] = append(bs.db.blocking[key], c)
 	}

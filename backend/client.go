@@ -67,9 +67,18 @@ type Client struct {
 	prop          []propCmd // effects to propagate for the running command
 	propRewritten bool
 
+	// replication (repl.go): woff is master_repl_offset right after the
+	// client's last command (what WAIT waits for); repl is set once the
+	// client sent REPLCONF or PSYNC/SYNC (a replica or one in handshake).
+	woff int64
+	repl *replicaConn
+
 	// loop-owned parse state
 	argsBuf  [][]byte
 	needRead int
+	// inCounted is how much of the inbound buffer has been counted in
+	// total_net_input_bytes (and as interaction) already.
+	inCounted int
 }
 
 type clientFlags uint32

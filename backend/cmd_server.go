@@ -18,7 +18,7 @@ import (
 
 // adminState is the per-server state of this family. Guarded by Server.mu.
 type adminState struct {
-	slowlog   []slowlogEntry // newest first
+	slowlog   []slowlogEntry // oldest first: pushes append
 	slowlogID int64
 
 	// replid is the replication ID INFO reports while no replication code
@@ -401,9 +401,16 @@ func (s *Server) slowlogPush(c *Client, argv [][]byte, d time.Duration) {
 	e := slowlogEntry{id: s.admin.slowlogID, unix: s.timeNow().Unix(), usec: d.Microseconds(),
 		args: args, addr: c.addr, name: c.name}
 	s.admin.slowlogID++
-	s.admin.slowlog = append([]slowlogEntry{e}, s.admin.slowlog...)
-	if max := s.opts.SlowlogMaxLen; len(s.admin.slowlog) > max {
-		s.admin.slowlog = s.admin.slowlog[:max]
+	s.admin.slowlog = append(s.admin.slowlog, e)
+	s.trimSlowlog()
+}
+
+// trimSlowlog drops the oldest entries beyond slowlog-max-len. Reslicing
+// is O(1); append moves the live entries to a new array when it grows, so
+// the dropped ones are released then.
+func (s *Server) trimSlowlog() {
+	if extra := len(s.admin.slowlog) - s.opts.SlowlogMaxLen; extra > 0 {
+		s.admin.slowlog = s.admin.slowlog[extra:]
 	}
 }
 
@@ -469,7 +476,8 @@ func slowlogGetCommand(c *Client) {
 	}
 	n := int(min(count, int64(len(s.admin.slowlog))))
 	c.ReplyArray(n)
-	for _, e := range s.admin.slowlog[:n] {
+	for i := 0; i < n; i++ { // newest first
+		e := &s.admin.slowlog[len(s.admin.slowlog)-1-i]
 		c.ReplyArray(6)
 		c.ReplyInt(e.id)
 		c.ReplyInt(e.unix)

@@ -323,6 +323,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 			f(s)
 		}
 		s.cachedMs = 0
+		c.woff = s.repl.offset // WAIT (cmd_repl.go)
 	}
 }
 

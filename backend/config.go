@@ -892,9 +892,7 @@ var configApply = map[string]func(s *Server, prev *Options) error{
 		return nil
 	},
 	"slowlog-max-len": func(s *Server, prev *Options) error {
-		if len(s.admin.slowlog) > s.opts.SlowlogMaxLen {
-			s.admin.slowlog = s.admin.slowlog[:s.opts.SlowlogMaxLen]
-		}
+		s.trimSlowlog()
 		return nil
 	},
 	// The listeners are gnet engines bound at start; moving them at run

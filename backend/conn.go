@@ -76,18 +76,31 @@ func (h *connHandler) OnTraffic(conn gnet.Conn) gnet.Action {
 		return gnet.Close
 	}
 	s := h.srv
-	if c.needRead > 0 && conn.InboundBuffered() < c.needRead {
+	// Only bytes that arrived since the last call are new: what is still
+	// buffered (a partial frame, a blocked client's pipeline) was counted
+	// and was an interaction already.
+	buffered := conn.InboundBuffered()
+	fresh := buffered - c.inCounted
+	c.inCounted = buffered
+	if fresh > 0 {
+		s.stats.netInput.Add(int64(fresh))
+	}
+	if c.needRead > 0 && buffered < c.needRead {
 		// A large argument is still arriving; don't re-frame it on every
 		// read. Pending replies (pushed by others) still go out.
+		if fresh > 0 {
+			s.mu.Lock()
+			c.lastInteraction = s.timeNow() // not idle: still sending
+			s.mu.Unlock()
+		}
 		return h.flush(c, conn, nil)
 	}
 	buf, _ := conn.Peek(-1)
-	s.stats.netInput.Add(int64(len(buf)))
 	consumed := 0
 	var perr error
 
 	s.mu.Lock()
-	if len(buf) > 0 {
+	if fresh > 0 {
 		c.lastInteraction = s.timeNow()
 	}
 	for c.flags&(flagBlocked|flagCloseAfterReply|flagCloseASAP) == 0 && !s.clientPaused(c) {
@@ -133,6 +146,7 @@ func (h *connHandler) OnTraffic(conn gnet.Conn) gnet.Action {
 	if consumed > 0 {
 		_, _ = conn.Discard(consumed)
 	}
+	c.inCounted = len(buf) - consumed
 	return h.flush(c, conn, nil)
 }
 

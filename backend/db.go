@@ -24,6 +24,9 @@ type Object interface {
 }
 
 // Entry is one key's value and metadata.
+//
+// Its layout is kept at 56 bytes (one size class below 64 with the dict
+// node around it): every key pays for each field here.
 type Entry struct {
 	str      []byte // the value when obj == nil
 	obj      Object
@@ -31,7 +34,7 @@ type Entry struct {
 	lru      uint32 // LRU clock (seconds) of the last access
 	freq     uint8  // LFU counter, for OBJECT FREQ
 	enc      uint8  // string encoding class for OBJECT ENCODING; see stringEncoding
-	snapGen  uint32 // background save generation that already holds this entry
+	snapGen  uint16 // background save generation that already holds this entry
 }
 
 // IsString reports whether the entry holds a string.
@@ -112,7 +115,9 @@ func (db *DB) expireIfNeeded(key string, e *Entry) bool {
 		return false
 	}
 	if db.srv.isReplica() {
-		return true
+		// The master's own commands see the key as it is on the
+		// master, where it has not expired yet (or its DEL follows).
+		return !db.srv.applyingMasterStream()
 	}
 	db.deleteExpired(key)
 	return true

@@ -244,6 +244,12 @@ func listScript(p string) []testutil.Step {
 	add("BLPOP", b1, "0.01")
 	add("BRPOP", b1, "0.001")
 	add("BLPOP", b1)
+	// Timeouts are C long doubles: hex, inf, huge and tiny values.
+	for _, to := range []string{"inf", "-inf", "+Inf", "INFINITY", "-infinity", "1e16", "9300000000000000", "1e400",
+		"1e5000", "1e-5000", "1e-400", "0x1p-10", "0x0.01", "0x", "0b1", "0o1", "1_0", " 1", "1 ", "", "+-1",
+		"nan", "-nan", "1e", ".001", "1.e-3", "+0.0001", "-1"} {
+		add("BLPOP", b1, to)
+	}
 	add("BLMOVE", b2, b1, "LEFT", "RIGHT", "0")
 	add("BLMOVE", b2, b1, "RIGHT", "LEFT", "0")
 	add("BRPOPLPUSH", b2, b1, "0")
@@ -410,7 +416,62 @@ func TestDiffListNotifications(t *testing.T) {
 	_, addr := startTestServer(t, nil)
 	want := listEventsScenario(t, real.Addr())
 	got := listEventsScenario(t, addr)
+	if len(want) < 40 {
+		t.Fatalf("only %d events from redis-server: the scenario is not exercising notifications", len(want))
+	}
 	if strings.Join(got, "") != strings.Join(want, "") {
 		t.Fatalf("keyspace events differ:\nwarden: %q\nredis:  %q", got, want)
+	}
+}
+
+// unblockScenario blocks clients in several commands and protocols and
+// ends their waits with CLIENT UNBLOCK, returning every reply seen.
+func unblockScenario(t *testing.T, addr string) []string {
+	t.Helper()
+	admin := testutil.Dial(t, addr)
+	var out []string
+	for _, tc := range []struct {
+		proto  int
+		block  []string
+		reason string
+	}{
+		{2, []string{"BLPOP", "k", "0"}, "TIMEOUT"},
+		{2, []string{"BLPOP", "k", "0"}, "ERROR"},
+		{2, []string{"BLMOVE", "k", "d", "LEFT", "LEFT", "0"}, "TIMEOUT"},
+		{3, []string{"BLMOVE", "k", "d", "LEFT", "LEFT", "0"}, "TIMEOUT"},
+		{3, []string{"BRPOPLPUSH", "k", "d", "10"}, "ERROR"},
+		{3, []string{"BLMPOP", "0", "1", "k", "LEFT"}, "TIMEOUT"},
+		{2, []string{"BZPOPMIN", "z", "0"}, "TIMEOUT"},
+		{3, []string{"BZMPOP", "0", "1", "z", "MIN"}, "TIMEOUT"},
+	} {
+		w := testutil.Dial(t, addr)
+		if tc.proto == 3 {
+			w.Do("HELLO", "3")
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(string(w.Do("CLIENT", "ID")), ":"), "\r\n")
+		// Not blocked yet: CLIENT UNBLOCK answers 0.
+		out = append(out, string(admin.Do("CLIENT", "UNBLOCK", id)))
+		send(w, tc.block...)
+		testutil.WaitFor(t, 5*time.Second, 5*time.Millisecond, func() (bool, string) {
+			info := string(admin.Do("INFO", "clients"))
+			return strings.Contains(info, "blocked_clients:1\r\n"), info
+		})
+		out = append(out, string(admin.Do("CLIENT", "UNBLOCK", id, tc.reason)))
+		r, err := w.ReadReply()
+		if err != nil {
+			t.Fatalf("%v: %v", tc.block, err)
+		}
+		out = append(out, string(r), string(w.Do("LPUSH", "after", "x")))
+		w.Close()
+	}
+	return out
+}
+
+func TestDiffClientUnblock(t *testing.T) {
+	real := testutil.StartRedis(t)
+	_, addr := startTestServer(t, nil)
+	want := unblockScenario(t, real.Addr())
+	if got := unblockScenario(t, addr); strings.Join(got, "") != strings.Join(want, "") {
+		t.Fatalf("replies differ:\nwarden: %q\nredis:  %q", got, want)
 	}
 }

@@ -523,12 +523,13 @@ func (s *Server) updateAvgTTL() {
 			continue
 		}
 		var sum, n int64
+		visited := 0
 		for k := range db.d.ttl {
 			if e := db.d.get(k); e != nil && e.expireAt > now {
 				sum += e.expireAt - now
 				n++
 			}
-			if n >= 20 {
+			if visited++; visited >= 20 {
 				break
 			}
 		}

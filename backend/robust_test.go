@@ -182,6 +182,16 @@ var badFrames = []struct {
 	{"unbalanced quotes", "SET \"k v\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"},
 }
 
+// badFramesNoAuth are checked on a node with requirepass, before AUTH:
+// Redis caps what an unauthenticated client may send.
+var badFramesNoAuth = []struct {
+	name, in, want string
+}{
+	{"small command", "*1\r\n$4\r\nPING\r\n", "-NOAUTH Authentication required.\r\n-NOAUTH Authentication required.\r\n+OK\r\n"},
+	{"unauthenticated multibulk", "*11\r\n", "-ERR Protocol error: unauthenticated multibulk length\r\n"},
+	{"unauthenticated bulk", "*1\r\n$16385\r\n", "-ERR Protocol error: unauthenticated bulk length\r\n"},
+}
+
 // runBadFrame sends in followed by PING and QUIT and returns what came
 // back before the server closed the connection.
 func runBadFrame(t *testing.T, addr, in string) string {
@@ -217,6 +227,15 @@ func TestRobustBadLengths(t *testing.T) {
 	}
 	waitClients(t, s, base)
 	by.check()
+
+	_, authAddr := startTestServer(t, func(o *Options) { o.RequirePass = "pw" })
+	for _, tc := range badFramesNoAuth {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := runBadFrame(t, authAddr, tc.in); got != tc.want {
+				t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
 }
 
 // TestRobustBadLengthsVsRedis checks badFrames' expectations against Debian's
@@ -227,6 +246,14 @@ func TestRobustBadLengthsVsRedis(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := runBadFrame(t, real.Addr(), tc.in); got != tc.want {
 				t.Errorf("redis-server answers %q with %q; the test expects %q", tc.in, got, tc.want)
+			}
+		})
+	}
+	realAuth := testutil.StartRedis(t, "--requirepass", "pw")
+	for _, tc := range badFramesNoAuth {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := runBadFrame(t, realAuth.Addr(), tc.in); got != tc.want {
+				t.Errorf("redis-server with requirepass answers %q with %q; the test expects %q", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -634,4 +661,81 @@ func TestRobustManyConnections(t *testing.T) {
 		t.Fatalf("PING after 10k connections = %q", r)
 	}
 	by.check()
+}
+
+// robustInfoField reads one numeric field of INFO section from a raw connection.
+func robustInfoField(t *testing.T, rc *testutil.RawConn, section, field string) int64 {
+	t.Helper()
+	reply := string(rc.Do("INFO", section))
+	for _, line := range strings.Split(reply, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, ok := ParseInt([]byte(v))
+			if !ok {
+				t.Fatalf("INFO %s: %s = %q", section, field, v)
+			}
+			return n
+		}
+	}
+	t.Fatalf("INFO %s has no %s: %q", section, field, reply)
+	return 0
+}
+
+// TestRobustNetInputCounting sends a command in many small pieces: the
+// input counter must count each byte once, however many reads the frame
+// takes to complete (it once re-counted the whole buffer on every read).
+func TestRobustNetInputCounting(t *testing.T) {
+	_, addr := startTestServer(t, nil)
+	obs := testutil.Dial(t, addr)
+	infoCmd := len(testutil.EncodeCommand("INFO", "stats"))
+	before := robustInfoField(t, obs, "stats", "total_net_input_bytes")
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.(*net.TCPConn).SetNoDelay(true)
+	frame := testutil.EncodeCommand("SET", "pieces", strings.Repeat("v", 30000))
+	for off := 0; off < len(frame); off += 1000 {
+		if _, err := conn.Write(frame[off:min(off+1000, len(frame))]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond) // one read per piece
+	}
+	r := bufio.NewReader(conn)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, err := r.ReadString('\n'); err != nil || line != "+OK\r\n" {
+		t.Fatalf("SET in pieces: %q, %v", line, err)
+	}
+	got := robustInfoField(t, obs, "stats", "total_net_input_bytes") - before
+	if want := int64(len(frame) + infoCmd); got != want {
+		t.Errorf("total_net_input_bytes grew by %d for %d bytes sent", got, want)
+	}
+}
+
+// TestRobustSlowUploadNotIdle uploads a large value slowly to a node with
+// an idle timeout: a client that keeps sending is not idle, even while the
+// server waits for the rest of a big argument without framing it.
+func TestRobustSlowUploadNotIdle(t *testing.T) {
+	_, addr := startTestServer(t, func(o *Options) { o.Timeout = time.Second })
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const size = 200 << 10
+	frame := testutil.EncodeCommand("SET", "slow", strings.Repeat("v", size))
+	const pieces = 25 // over 2.5 s, more than twice the timeout
+	step := len(frame)/pieces + 1
+	for off := 0; off < len(frame); off += step {
+		if _, err := conn.Write(frame[off:min(off+step, len(frame))]); err != nil {
+			t.Fatalf("write at %d: %v (closed as idle?)", off, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || line != "+OK\r\n" {
+		t.Fatalf("SET uploaded over 2.5 s with timeout 1: %q, %v; want +OK", line, err)
+	}
 }

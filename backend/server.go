@@ -39,7 +39,8 @@ type Server struct {
 	startTime time.Time
 	runID     string
 	// snapGen is the generation of the running (or last) background save.
-	snapGen uint32
+	// It is 16 bits to keep Entry small; see nextSnapGen for the wrap.
+	snapGen uint16
 	dirty   int64 // changes since the last save
 
 	// hooks other parts of the node attach to (replication, AOF, MONITOR)
@@ -68,6 +69,8 @@ type Server struct {
 	blk   blockingState // clients blocked on keys (blocking.go)
 	// persist is the RDB/AOF state (persist.go, bgsave.go, aof.go).
 	persist persistState
+	// repl is the replication state (repl.go).
+	repl replState
 }
 
 type stats struct {
@@ -143,8 +146,9 @@ func (s *Server) nowMs() int64 {
 // lruClock is a seconds clock for OBJECT IDLETIME.
 func (s *Server) lruClock() uint32 { return uint32(s.timeNow().Unix()) }
 
-// isReplica reports whether this node follows a master. Replication sets it.
-func (s *Server) isReplica() bool { return false }
+// isReplica reports whether this node follows a master: the replica side
+// sets s.repl.masterHost (repl.go).
+func (s *Server) isReplica() bool { return s.repl.masterHost != "" }
 
 // addresses returns the listen addresses in gnet's form.
 func (s *Server) addresses() ([]string, error) {

@@ -47,3 +47,21 @@ func (db *DB) preserveReplaced(key string, e *Entry) {
 	db.d.pre[key] = &cp
 	e.snapGen = gen
 }
+
+// nextSnapGen starts a new save generation. When the 16-bit counter wraps,
+// an entry untouched for 65535 saves could carry the new generation by
+// coincidence and be skipped by the walk, so every entry is reset first: a
+// full pass, once every 65535 saves. Caller holds s.mu.
+func (s *Server) nextSnapGen() {
+	s.snapGen++
+	if s.snapGen != 0 {
+		return
+	}
+	for _, db := range s.dbs {
+		db.d.each(func(_ string, e *Entry) bool {
+			e.snapGen = 0
+			return true
+		})
+	}
+	s.snapGen = 1
+}

@@ -342,6 +342,7 @@ func zaddGeneric(c *Client, flags int) {
 	argv := c.argv
 	ch := false
 	i := 2
+options:
 	for ; i < len(argv); i++ {
 		switch {
 		case c.ArgIs(i, "nx"):
@@ -357,10 +358,9 @@ func zaddGeneric(c *Client, flags int) {
 		case c.ArgIs(i, "lt"):
 			flags |= zaddLT
 		default:
-			goto parsed
+			break options // the first score
 		}
 	}
-parsed:
 	elements := len(argv) - i
 	if elements%2 != 0 || elements == 0 {
 		c.ReplyError(ErrSyntax)

@@ -144,7 +144,7 @@ func (d *Dict[V]) Set(key string, v V) (*V, bool) {
 		return &n.val, false
 	}
 	if !d.rehashing() && d.t[0].used >= len(d.t[0].buckets) {
-		d.resize(nextPow2(d.t[0].used*2 + 1))
+		d.resize(nextPow2(d.t[0].used + 1))
 	}
 	t := &d.t[0]
 	if d.rehashing() {

@@ -3,7 +3,10 @@ package rdb
 import (
 	"fmt"
 	"math/bits"
+	"sync"
 )
+
+var lzfTables = sync.Pool{New: func() any { return new([1 << 14]int32) }}
 
 // LZF is the byte-oriented LZ77 variant Redis uses to compress strings in
 // RDB files. A stream is a sequence of items, each starting with a control
@@ -45,7 +48,13 @@ func LZFCompress(dst, src []byte) []byte {
 	} else if hbits > 14 {
 		hbits = 14
 	}
-	table := make([]int32, 1<<hbits) // position+1 of the last occurrence
+	// position+1 of the last occurrence; pooled because a snapshot
+	// compresses millions of strings and a fresh table for each one
+	// makes the garbage collector run (and assist) during the save.
+	tp := lzfTables.Get().(*[1 << 14]int32)
+	defer lzfTables.Put(tp)
+	table := tp[:1<<hbits]
+	clear(table)
 	shift := 32 - hbits
 	hash := func(i int) uint32 {
 		v := uint32(src[i])<<16 | uint32(src[i+1])<<8 | uint32(src[i+2])

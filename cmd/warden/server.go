@@ -44,6 +44,16 @@ func runServer(args []string) int {
 		}
 		return 1
 	}
+	if opts.Daemonize {
+		parent, err := daemonize()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "warden server: %v\n", err)
+			return 1
+		}
+		if parent {
+			return 0
+		}
+	}
 	log, logFile, err := logging.New("server", opts.LogFile, opts.LogLevel)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "warden server: %v\n", err)
@@ -60,6 +70,12 @@ func runServer(args []string) int {
 		log.Error("cannot start", zap.String("event", "start-failed"), zap.Error(err))
 		return 1
 	}
+	removePid, err := writePidFile(opts.PidFile, opts.Daemonize, opts.Port)
+	if err != nil {
+		// Redis only warns when it cannot write the pid file.
+		log.Warn("Failed to write PID file", zap.String("event", "pidfile"), zap.Error(err))
+	}
+	defer removePid()
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	for {
