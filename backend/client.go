@@ -58,8 +58,12 @@ type Client struct {
 	// blocking operations
 	block *blockState
 
-	// output-limit bookkeeping: when the soft limit was first exceeded
+	// output-limit bookkeeping: when the soft limit was first exceeded;
+	// softLimitArmed is read by the client's loop without the lock to skip
+	// the check while nothing is queued (it is only set by that loop).
 	softLimitSince time.Time
+	softLimitArmed bool
+	spare          []byte // the previous reply buffer, reused
 	class          int
 
 	// per-command state
@@ -72,6 +76,8 @@ type Client struct {
 	// client sent REPLCONF or PSYNC/SYNC (a replica or one in handshake).
 	woff int64
 	repl *replicaConn
+
+	nameBuf []byte // scratch for command-name lookups
 
 	// loop-owned parse state
 	argsBuf  [][]byte

@@ -371,4 +371,3 @@ func (s *Server) clearFailoverState() {
 	s.repl.failover = failoverState{}
 	s.unpauseClients(pauseForFailover)
 }
-

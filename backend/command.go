@@ -169,24 +169,43 @@ func trunc128(s string) string {
 // processCommand runs one framed command for c. Caller holds s.mu.
 func (s *Server) processCommand(c *Client, argv [][]byte) {
 	c.argv = argv
-	defer func() { c.argv = nil; c.cmd = nil }()
 	if c.replyMode == 2 {
 		// CLIENT REPLY SKIP applies to the next command only.
 		c.replyMode = 3
 	} else if c.replyMode == 3 {
 		c.replyMode = 0
 	}
-	defer func() {
-		if c.replyMode == 3 && c.cmd != nil && c.cmd.Name != "client|reply" {
-			c.replyMode = 0
-		}
-	}()
+	s.dispatch(c, argv)
+	if c.replyMode == 3 && c.cmd != nil && c.cmd.Name != "client|reply" {
+		c.replyMode = 0
+	}
+	c.argv, c.cmd = nil, nil
+}
 
-	name := strings.ToLower(string(argv[0]))
-	cmd := commands[name]
+// lookupName finds argv[0] in the table without allocating: the name is
+// lower-cased into a per-client scratch buffer and the map is indexed with
+// a string conversion the compiler does not copy.
+func (c *Client) lookupName(name []byte) *Command {
+	if len(name) > 64 {
+		return nil
+	}
+	buf := c.nameBuf[:0]
+	for _, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf = append(buf, ch)
+	}
+	c.nameBuf = buf
+	return commands[string(buf)]
+}
+
+func (s *Server) dispatch(c *Client, argv [][]byte) {
+	cmd := c.lookupName(argv[0])
 	if cmd != nil && cmd.Sub == nil && cmd.arityOK(len(argv)) {
 		// fast path: no subcommand resolution
 	} else {
+		name := strings.ToLower(string(argv[0]))
 		if c.flags&flagMulti != 0 && !isTxControl(name) {
 			c.execDirty = true
 		}
@@ -295,7 +314,9 @@ func (s *Server) call(c *Client, cmd *Command) {
 	}
 	c.propRewritten = false
 	cmd.Proc(c)
-	dur := s.timeNow().Sub(start)
+	// Sub on a time with a monotonic reading costs one monotonic clock
+	// read, cheaper than a second full time.Now.
+	dur := s.since(start)
 	st := s.cmdStat(cmd)
 	st.calls++
 	st.usec += dur.Microseconds()
@@ -309,7 +330,13 @@ func (s *Server) call(c *Client, cmd *Command) {
 		s.slowlogPush(c, c.argv, dur)
 	}
 	if s.dirty != dirty && cmd.Flags&FlagWrite != 0 && !c.propRewritten {
-		c.prop = append(c.prop, propCmd{db: c.db.id, args: copyArgs(c.argv)})
+		if c.flags&flagMulti == 0 && len(c.prop) == 0 {
+			// The common case, one verbatim write: sinks encode at
+			// once, so the borrowed argv needs no copy.
+			s.propagateInternal(c.db.id, c.argv)
+		} else {
+			c.prop = append(c.prop, propCmd{db: c.db.id, args: copyArgs(c.argv)})
+		}
 	}
 	if len(c.prop) > 0 && c.flags&flagMulti == 0 {
 		s.emitPropagation(c.prop, false)
@@ -369,7 +396,8 @@ func (s *Server) emitPropagation(cmds []propCmd, wrap bool) {
 }
 
 // propagateInternal sends one command to every propagation sink (AOF,
-// replicas). args must not be retained by the caller afterwards.
+// replicas). Sinks must encode args before returning: they may be borrowed
+// from a client's read buffer.
 func (s *Server) propagateInternal(db int, args [][]byte) {
 	for _, p := range s.propagators {
 		p(db, args)

@@ -142,12 +142,30 @@ func (h *connHandler) OnTraffic(conn gnet.Conn) gnet.Action {
 		c.flags |= flagCloseASAP
 		s.log.Warn("Closing client that reached max query buffer length", zap.String("event", "qbuf-limit"), zap.String("addr", c.addr))
 	}
+	// Take the replies in the same critical section: one lock per read.
+	out, flags := c.takeReply()
 	s.mu.Unlock()
 	if consumed > 0 {
 		_, _ = conn.Discard(consumed)
 	}
 	c.inCounted = len(buf) - consumed
-	return h.flush(c, conn, nil)
+	return h.write(c, conn, out, flags)
+}
+
+// takeReply swaps out c's pending output. Caller holds s.mu.
+func (c *Client) takeReply() ([]byte, clientFlags) {
+	out := c.reply
+	if cap(out) <= 64<<10 {
+		// Reuse the buffer's spare half next time: most replies are
+		// small and a fresh slice per read is pure GC work.
+		c.reply = c.spare[:0]
+		c.spare = out
+	} else {
+		c.reply = nil
+		c.spare = nil
+	}
+	c.wakeQueued = false
+	return out, c.flags
 }
 
 // flush writes c's pending replies and applies the close flags. It runs on
@@ -155,17 +173,26 @@ func (h *connHandler) OnTraffic(conn gnet.Conn) gnet.Action {
 func (h *connHandler) flush(c *Client, conn gnet.Conn, _ error) gnet.Action {
 	s := h.srv
 	s.mu.Lock()
-	out := c.reply
-	c.reply = nil
-	c.wakeQueued = false
-	flags := c.flags
+	out, flags := c.takeReply()
 	s.mu.Unlock()
+	return h.write(c, conn, out, flags)
+}
+
+// write sends out (gnet copies what the socket does not take at once) and
+// applies the output limits and close flags. It runs on c's loop.
+func (h *connHandler) write(c *Client, conn gnet.Conn, out []byte, flags clientFlags) gnet.Action {
+	s := h.srv
 	if len(out) > 0 {
-		s.stats.netOutput.Add(int64(len(out)))
+		if flags&flagReplica != 0 {
+			s.repl.streamOutput.Add(int64(len(out))) // total_net_repl_output_bytes
+		} else {
+			s.stats.netOutput.Add(int64(len(out)))
+		}
 		if _, err := conn.Write(out); err != nil {
 			return gnet.Close
 		}
-		if flags&flagCloseASAP == 0 && !s.checkOutputLimit(c, conn.OutboundBuffered()) {
+		if queued := conn.OutboundBuffered(); flags&flagCloseASAP == 0 && (queued > 0 || c.softLimitArmed) &&
+			!s.checkOutputLimit(c, queued) {
 			return gnet.Close
 		}
 	}
@@ -212,6 +239,7 @@ func (s *Server) checkOutputLimit(c *Client, queued int) bool {
 		now := s.timeNow()
 		if c.softLimitSince.IsZero() {
 			c.softLimitSince = now
+			c.softLimitArmed = true
 		} else if now.Sub(c.softLimitSince) >= time.Duration(lim.SoftSeconds)*time.Second {
 			s.log.Warn("Client scheduled to be closed ASAP for overcoming of output buffer limits.",
 				zap.String("event", "output-limit"), zap.String("addr", c.addr), zap.Int64("queued", q))
@@ -220,6 +248,7 @@ func (s *Server) checkOutputLimit(c *Client, queued int) bool {
 		}
 	} else {
 		c.softLimitSince = time.Time{}
+		c.softLimitArmed = false
 	}
 	return true
 }

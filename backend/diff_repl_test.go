@@ -12,9 +12,11 @@ import (
 	"math/rand"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -266,14 +268,20 @@ func TestDiffReplRealReplicaSync(t *testing.T) {
 				t.Fatalf("replica log has no sync success:\n%s", rep.Output())
 			}
 
-			// Kill the link: the replica must come back with a partial
-			// resync, missing writes done meanwhile included.
+			// Kill the link while the replica is stopped, write, then let
+			// it reconnect: the writes it missed can only come from the
+			// backlog, through a partial resync.
 			mc := replClient(maddr)
 			defer mc.Close()
 			ctx := context.Background()
+			if err := rep.Signal(syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = rep.Signal(syscall.SIGCONT) })
 			if n, err := mc.Do(ctx, "client", "kill", "type", "replica").Int(); err != nil || n != 1 {
 				t.Fatalf("CLIENT KILL TYPE replica = %d, %v", n, err)
 			}
+			offBefore := infoInt(t, maddr, "replication", "master_repl_offset")
 			for i := 0; i < 100; i++ {
 				mc.Set(ctx, fmt.Sprintf("after-kill:%d", i), i, 0)
 			}
@@ -289,6 +297,13 @@ func TestDiffReplRealReplicaSync(t *testing.T) {
 			if loadErr != nil {
 				t.Fatalf("write load: %v", loadErr)
 			}
+			missed := infoInt(t, maddr, "replication", "master_repl_offset") - offBefore
+			if missed <= 0 {
+				t.Fatalf("no stream produced while the replica was away")
+			}
+			if err := rep.Signal(syscall.SIGCONT); err != nil {
+				t.Fatal(err)
+			}
 			waitReplicaInSync(t, maddr, rep.Addr(), 20*time.Second)
 			st = replInfo(t, maddr, "stats")
 			if st["sync_partial_ok"] != "1" || st["sync_full"] != "1" {
@@ -298,6 +313,489 @@ func TestDiffReplRealReplicaSync(t *testing.T) {
 				t.Fatalf("replica log has no partial resync:\n%s", rep.Output())
 			}
 			requireSameDataset(t, maddr, rep.Addr(), 5*time.Second)
+			if strings.Contains(rep.Output(), "CRITICAL") {
+				t.Fatalf("the replica rejected part of the stream:\n%s", rep.Output())
+			}
+			if os.Getenv("WARDEN_TEST_LOG") != "" {
+				t.Log(rep.Output())
+			}
+		})
+	}
+}
+
+// TestDiffReplMasterCommands compares, byte for byte with a real master in
+// the same configuration, the replies of the master-side commands without
+// replicas: NOREPLICAS, WAIT, REPLCONF, PSYNC argument errors, ROLE and
+// FAILOVER's errors.
+func TestDiffReplMasterCommands(t *testing.T) {
+	real := testutil.StartRedis(t, "--min-replicas-to-write", "1", "--min-replicas-max-lag", "10")
+	_, addr := startReplServer(t, func(o *Options) { o.MinReplicasToWrite = 1; o.MinReplicasMaxLag = 10 * time.Second })
+	steps := []testutil.Step{
+		{Args: []string{"SET", "k", "v"}},
+		{Args: []string{"GET", "k"}},
+		{Args: []string{"INCR", "n"}},
+		{Args: []string{"MULTI"}},
+		{Args: []string{"SET", "k", "v"}},
+		{Args: []string{"GET", "k"}},
+		{Args: []string{"EXEC"}},
+		{Args: []string{"MULTI"}},
+		{Args: []string{"GET", "k"}},
+		{Args: []string{"WAIT", "1", "0"}},
+		{Args: []string{"EXEC"}},
+		{Args: []string{"PUBLISH", "ch", "m"}},
+		{Args: []string{"WAIT", "0", "0"}},
+		{Args: []string{"WAIT", "1", "50"}},
+		{Args: []string{"WAIT", "x", "0"}},
+		{Args: []string{"WAIT", "1", "x"}},
+		{Args: []string{"WAIT", "1", "-5"}},
+		{Args: []string{"WAIT", "1"}},
+		{Args: []string{"ROLE"}},
+		{Args: []string{"ROLE", "x"}},
+		{Args: []string{"REPLCONF"}},
+		{Args: []string{"REPLCONF", "listening-port"}},
+		{Args: []string{"REPLCONF", "listening-port", "abc"}},
+		{Args: []string{"REPLCONF", "listening-port", "1234", "capa", "eof", "capa", "psync2", "capa", "other"}},
+		{Args: []string{"REPLCONF", "ip-address", strings.Repeat("x", 300)}},
+		{Args: []string{"REPLCONF", "bogus", "1"}},
+		{Args: []string{"REPLCONF", "rdb-only", "5"}},
+		{Args: []string{"REPLCONF", "rdb-only", "x"}},
+		{Args: []string{"PING"}},
+		{Args: []string{"PSYNC", "?", "abc"}},
+		{Args: []string{"PSYNC", "?"}},
+		{Args: []string{"SYNC", "x"}},
+		{Args: []string{"FAILOVER", "ABORT"}},
+		{Args: []string{"FAILOVER"}},
+		{Args: []string{"FAILOVER", "TIMEOUT", "0"}},
+		{Args: []string{"FAILOVER", "TIMEOUT", "-1"}},
+		{Args: []string{"FAILOVER", "TIMEOUT", "x"}},
+		{Args: []string{"FAILOVER", "TO", "127.0.0.1"}},
+		{Args: []string{"FAILOVER", "TO", "127.0.0.1", "x"}},
+		{Args: []string{"FAILOVER", "FORCE"}},
+		{Args: []string{"FAILOVER", "FORCE", "FORCE"}},
+		{Args: []string{"FAILOVER", "bogus"}},
+		{Args: []string{"FAILOVER", "TO", "127.0.0.1", "1", "TIMEOUT", "10", "FORCE"}},
+	}
+	for _, proto := range []int{2, 3} {
+		testutil.RunScript(t, addr, real.Addr(), proto, steps)
+	}
+	// INFO replication: same fields in the same order.
+	names := func(a string) []string {
+		c := replClient(a)
+		defer c.Close()
+		s, err := c.Info(context.Background(), "replication").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range strings.Split(s, "\r\n") {
+			if k, _, ok := strings.Cut(l, ":"); ok {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	if a, b := names(addr), names(real.Addr()); strings.Join(a, ",") != strings.Join(b, ",") {
+		t.Fatalf("INFO replication fields:\nwarden %v\nredis  %v", a, b)
+	}
+}
+
+// TestDiffReplInfoWithReplica compares INFO replication and ROLE of a
+// warden master and a real master, each with one real replica: same fields
+// in the same order, same slave0 shape.
+func TestDiffReplInfoWithReplica(t *testing.T) {
+	realM := testutil.StartRedis(t, "--repl-diskless-sync-delay", "0")
+	s, addr := startReplServer(t, nil)
+	repW := testutil.StartRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(s.opts.Port))
+	repR := testutil.StartRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(realM.Port()))
+	for _, m := range []string{addr, realM.Addr()} {
+		c := replClient(m)
+		c.Set(context.Background(), "k", "v", 0)
+		c.Close()
+	}
+	waitReplicaInSync(t, addr, repW.Addr(), 20*time.Second)
+	waitReplicaInSync(t, realM.Addr(), repR.Addr(), 20*time.Second)
+	shape := func(a string, replicaPort int) string {
+		c := replClient(a)
+		defer c.Close()
+		s, err := c.Info(context.Background(), "replication").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range strings.Split(s, "\r\n") {
+			k, v, ok := strings.Cut(l, ":")
+			if !ok {
+				continue
+			}
+			switch k {
+			case "slave0":
+				v = strings.Replace(v, strconv.Itoa(replicaPort), "PORT", 1)
+				v = v[:strings.Index(v, ",offset=")]
+				out = append(out, k+":"+v)
+			case "role", "connected_slaves", "master_failover_state", "master_replid2", "second_repl_offset",
+				"repl_backlog_active", "repl_backlog_size", "repl_backlog_first_byte_offset":
+				out = append(out, l)
+			default:
+				out = append(out, k)
+			}
+		}
+		role, err := c.Do(context.Background(), "role").Slice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		reps := role[2].([]any)
+		return strings.Join(out, "\n") + fmt.Sprintf("\nrole %v %d replicas, port %v", role[0], len(reps), reps[0].([]any)[1] == strconv.Itoa(replicaPort))
+	}
+	if a, b := shape(addr, repW.Port()), shape(realM.Addr(), repR.Port()); a != b {
+		t.Fatalf("INFO replication / ROLE with one replica:\nwarden:\n%s\nredis:\n%s", a, b)
+	}
+}
+
+// TestReplLagUnderBenchmark measures (it does not assert timings) how far a
+// real redis-server replica trails a master under
+// `redis-benchmark -t set -P 16 -c 50`, for a warden master (the built
+// binary) and, side by side, a redis-server master. The lag in time is
+// derived from offsets: for each replica sample at time t with applied
+// offset R, the lag is t minus the first time the master's offset reached
+// R. Run with -run TestReplLagUnderBenchmark -v; skipped with -short.
+func TestReplLagUnderBenchmark(t *testing.T) {
+	if testing.Short() {
+		t.Skip("benchmark; skipped with -short")
+	}
+	bench := testutil.RequireBinary(t, "redis-benchmark")
+	n := "2000000"
+	if v := os.Getenv("REPL_BENCH_N"); v != "" {
+		n = v
+	}
+	for _, kind := range []string{"warden", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			var m *testutil.Proc
+			if kind == "warden" {
+				m = testutil.StartWarden(t, "--repl-diskless-sync-delay", "0")
+			} else {
+				m = testutil.StartRedis(t, "--repl-diskless-sync-delay", "0")
+			}
+			rep := testutil.StartRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port()))
+			c := replClient(m.Addr())
+			c.Set(context.Background(), "warmup", "1", 0)
+			c.Close()
+			waitReplicaInSync(t, m.Addr(), rep.Addr(), 20*time.Second)
+
+			type sample struct {
+				at  time.Time
+				off int64
+			}
+			var ms, rs []sample
+			done := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mc, rc := replClient(m.Addr()), replClient(rep.Addr())
+				defer mc.Close()
+				defer rc.Close()
+				off := func(c *redis.Client, field string) (int64, bool) {
+					s, err := c.Info(context.Background(), "replication").Result()
+					if err != nil {
+						return 0, false
+					}
+					for _, l := range strings.Split(s, "\r\n") {
+						if v, ok := strings.CutPrefix(l, field+":"); ok {
+							n, err := strconv.ParseInt(v, 10, 64)
+							return n, err == nil
+						}
+					}
+					return 0, false
+				}
+				tick := time.NewTicker(20 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					select {
+					case <-done:
+						return
+					case <-tick.C:
+					}
+					if o, ok := off(mc, "master_repl_offset"); ok {
+						ms = append(ms, sample{time.Now(), o})
+					}
+					if o, ok := off(rc, "slave_repl_offset"); ok {
+						rs = append(rs, sample{time.Now(), o})
+					}
+				}
+			}()
+			start := time.Now()
+			out, err := runProgram(bench, "-h", "127.0.0.1", "-p", strconv.Itoa(m.Port()), "-t", "set", "-P", "16", "-c", "50",
+				"-n", n, "-r", "1000000", "-q")
+			elapsed := time.Since(start)
+			if err != nil {
+				t.Fatalf("redis-benchmark: %v\n%s", err, out)
+			}
+			waitReplicaInSync(t, m.Addr(), rep.Addr(), 60*time.Second)
+			converged := time.Since(start) - elapsed
+			close(done)
+			wg.Wait()
+			var lags []time.Duration
+			maxBytes := int64(0)
+			for _, r := range rs {
+				j := 0
+				for j < len(ms) && ms[j].off < r.off {
+					j++
+				}
+				if j < len(ms) && r.at.After(ms[j].at) {
+					lags = append(lags, r.at.Sub(ms[j].at))
+				} else {
+					lags = append(lags, 0)
+				}
+			}
+			for _, mSample := range ms {
+				// byte lag against the latest replica sample before it
+				var last int64
+				for _, r := range rs {
+					if r.at.After(mSample.at) {
+						break
+					}
+					last = r.off
+				}
+				maxBytes = max(maxBytes, mSample.off-last)
+			}
+			sortDurations(lags)
+			p := func(q float64) time.Duration {
+				if len(lags) == 0 {
+					return 0
+				}
+				return lags[min(len(lags)-1, int(q*float64(len(lags))))]
+			}
+			t.Logf("%s master: %s in %v; replica lag p50 %v p99 %v max %v (%d samples), max byte lag %d, converged %v after the load; %s",
+				kind, n, elapsed.Round(time.Millisecond), p(0.5).Round(time.Millisecond), p(0.99).Round(time.Millisecond),
+				p(1).Round(time.Millisecond), len(lags), maxBytes, converged.Round(time.Millisecond), benchSummary(out))
+			requireSameDataset(t, m.Addr(), rep.Addr(), 30*time.Second)
+		})
+	}
+}
+
+// benchSummary is the final line of redis-benchmark -q output (the
+// progress lines before it are separated by carriage returns).
+func benchSummary(out string) string {
+	out = strings.TrimSpace(out)
+	if i := strings.LastIndexAny(out, "\r\n"); i >= 0 {
+		out = out[i+1:]
+	}
+	return strings.TrimSpace(out)
+}
+
+// TestDiffReplFailoverToRealReplica runs FAILOVER on a warden master whose
+// replica is a real redis-server: the replica accepts PSYNC ... FAILOVER
+// and becomes the master, warden becomes its replica with a partial
+// resync, and the data keeps flowing the other way.
+func TestDiffReplFailoverToRealReplica(t *testing.T) {
+	s, maddr := startReplServer(t, nil)
+	rep := testutil.StartRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(s.opts.Port))
+	populateAllTypes(t, maddr)
+	waitReplicaInSync(t, maddr, rep.Addr(), 20*time.Second)
+	ctx := context.Background()
+	mc, rc := replClient(maddr), replClient(rep.Addr())
+	defer mc.Close()
+	defer rc.Close()
+
+	// Errors first: unknown target, then an abort.
+	if err := mc.Do(ctx, "failover", "to", "127.0.0.1", "1").Err(); err == nil || err.Error() != "ERR FAILOVER target HOST and PORT is not a replica." {
+		t.Fatalf("FAILOVER TO unknown: %v", err)
+	}
+	if err := rep.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	mc.Set(ctx, "during", "1", 0) // the stopped replica cannot catch up
+	if err := mc.Do(ctx, "failover", "timeout", "300").Err(); err != nil {
+		t.Fatalf("FAILOVER TIMEOUT 300: %v", err)
+	}
+	if st := replInfo(t, maddr, "replication")["master_failover_state"]; st != "waiting-for-sync" {
+		t.Fatalf("master_failover_state %q", st)
+	}
+	testutil.WaitFor(t, 5*time.Second, 50*time.Millisecond, func() (bool, string) {
+		st := replInfo(t, maddr, "replication")["master_failover_state"]
+		return st == "no-failover", st
+	})
+	if err := rep.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if err := mc.Set(ctx, "after-abort", "1", 0).Err(); err != nil {
+		t.Fatalf("writes after an aborted failover: %v", err)
+	}
+	waitReplicaInSync(t, maddr, rep.Addr(), 20*time.Second)
+
+	// The real failover.
+	if err := mc.Do(ctx, "failover").Err(); err != nil {
+		t.Fatalf("FAILOVER: %v", err)
+	}
+	testutil.WaitFor(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		r := replInfo(t, rep.Addr(), "replication")
+		m := replInfo(t, maddr, "replication")
+		return r["role"] == "master" && m["role"] == "slave" && m["master_link_status"] == "up" && m["master_failover_state"] == "no-failover",
+			fmt.Sprintf("redis role %s, warden role %s link %s failover %s", r["role"], m["role"], m["master_link_status"], m["master_failover_state"])
+	})
+	if v := replInfo(t, maddr, "stats")["sync_full"]; v != "1" {
+		t.Fatalf("warden sync_full %s", v)
+	}
+	if !strings.Contains(rep.Output(), "MASTER MODE enabled (failover request") {
+		t.Fatalf("the redis replica was not promoted by PSYNC FAILOVER:\n%s", rep.Output())
+	}
+	if !strings.Contains(rep.Output(), "Partial resynchronization request from") {
+		t.Fatalf("warden did not partially resync from the new master:\n%s", rep.Output())
+	}
+	if err := mc.Set(ctx, "x", "1", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "READONLY") {
+		t.Fatalf("write on the demoted warden: %v", err)
+	}
+	rc.Set(ctx, "from-new-master", "1", 0)
+	waitReplicaInSync(t, rep.Addr(), maddr, 20*time.Second)
+	requireSameDataset(t, rep.Addr(), maddr, 5*time.Second)
+}
+
+// TestDiffReplFailoverFromRealMaster is the other direction: a real master
+// runs FAILOVER to its warden replica, which must accept
+// PSYNC <replid> <offset> FAILOVER, promote itself and serve the old
+// master a partial resync.
+func TestDiffReplFailoverFromRealMaster(t *testing.T) {
+	realM := testutil.StartRedis(t, "--repl-diskless-sync-delay", "0")
+	populateAllTypes(t, realM.Addr())
+	s, waddr := startReplServer(t, nil)
+	ctx := context.Background()
+	wc, mc := replClient(waddr), replClient(realM.Addr())
+	defer wc.Close()
+	defer mc.Close()
+	if err := wc.Do(ctx, "replicaof", "127.0.0.1", strconv.Itoa(realM.Port())).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitReplicaInSync(t, realM.Addr(), waddr, 20*time.Second)
+	if err := mc.Do(ctx, "failover").Err(); err != nil {
+		t.Fatalf("FAILOVER on redis: %v", err)
+	}
+	testutil.WaitFor(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		w := replInfo(t, waddr, "replication")
+		m := replInfo(t, realM.Addr(), "replication")
+		return w["role"] == "master" && m["role"] == "slave" && m["master_link_status"] == "up" && w["connected_slaves"] == "1",
+			fmt.Sprintf("warden role %s slaves %s, redis role %s link %s", w["role"], w["connected_slaves"], m["role"], m["master_link_status"])
+	})
+	st := replInfo(t, waddr, "stats")
+	if st["sync_partial_ok"] != "1" || st["sync_full"] != "0" {
+		t.Fatalf("promoted warden: sync_partial_ok=%s sync_full=%s", st["sync_partial_ok"], st["sync_full"])
+	}
+	wc.Set(ctx, "from-warden", "1", 0)
+	waitReplicaInSync(t, waddr, realM.Addr(), 20*time.Second)
+	requireSameDataset(t, waddr, realM.Addr(), 5*time.Second)
+	_ = s
+}
+
+// TestReplFullSyncBenchmark measures (without asserting) a full sync of
+// REPL_BENCH_KEYS keys (1M by default) from a warden master (built binary)
+// to a real redis-server replica, and from a redis-server master, side by
+// side, for both diskless and disk transfers: the time from the replica's
+// start to its link being up with equal offsets. Skipped with -short.
+func TestReplFullSyncBenchmark(t *testing.T) {
+	if testing.Short() {
+		t.Skip("benchmark; skipped with -short")
+	}
+	keys := 1000000
+	if v := os.Getenv("REPL_BENCH_KEYS"); v != "" {
+		keys, _ = strconv.Atoi(v)
+	}
+	for _, diskless := range []string{"yes", "no"} {
+		for _, kind := range []string{"warden", "redis"} {
+			t.Run(kind+"/diskless="+diskless, func(t *testing.T) {
+				args := []string{"--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"}
+				var m *testutil.Proc
+				if kind == "warden" {
+					m = testutil.StartWarden(t, args...)
+				} else {
+					m = testutil.StartRedis(t, args...)
+				}
+				ctx := context.Background()
+				c := replClient(m.Addr())
+				for i := 0; i < keys; i += 10000 {
+					p := c.Pipeline()
+					for j := i; j < min(i+10000, keys); j += 100 {
+						kv := make([]any, 0, 200)
+						for k := j; k < min(j+100, keys); k++ {
+							kv = append(kv, "key:"+strconv.Itoa(k), "value:"+strconv.Itoa(k))
+						}
+						p.MSet(ctx, kv...)
+					}
+					if _, err := p.Exec(ctx); err != nil {
+						t.Fatal(err)
+					}
+				}
+				c.Close()
+				// The master keeps serving clients during the sync: the
+				// worst PING round trip is measured meanwhile.
+				stop := make(chan struct{})
+				var worst time.Duration
+				var wg sync.WaitGroup
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					pc := replClient(m.Addr())
+					defer pc.Close()
+					for {
+						select {
+						case <-stop:
+							return
+						case <-time.After(5 * time.Millisecond):
+						}
+						t0 := time.Now()
+						pc.Set(ctx, "ping-during-sync", "1", 0)
+						worst = max(worst, time.Since(t0))
+					}
+				}()
+				start := time.Now()
+				rep := testutil.StartRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port()))
+				waitReplicaInSync(t, m.Addr(), rep.Addr(), 120*time.Second)
+				d := time.Since(start)
+				close(stop)
+				wg.Wait()
+				ks := replInfo(t, rep.Addr(), "keyspace")["db0"]
+				if !strings.HasPrefix(ks, fmt.Sprintf("keys=%d,", keys+1)) {
+					t.Fatalf("replica keyspace %q", ks)
+				}
+				t.Logf("%s master, diskless=%s: full sync of %d keys to a redis-server replica in %v; worst SET latency on the master meanwhile %v",
+					kind, diskless, keys, d.Round(time.Millisecond), worst.Round(100*time.Microsecond))
+			})
+		}
+	}
+}
+
+// TestDiffReplRedisCliRDB fetches the dataset with `redis-cli --rdb`
+// (REPLCONF rdb-only 1 + SYNC/PSYNC) and `--functions-rdb`
+// (rdb-filter-only functions) from warden, with both transfer modes, and
+// checks the files with redis-check-rdb.
+func TestDiffReplRedisCliRDB(t *testing.T) {
+	cli := testutil.RequireBinary(t, "redis-cli")
+	check := testutil.RequireBinary(t, "redis-check-rdb")
+	for _, diskless := range []bool{true, false} {
+		t.Run(fmt.Sprintf("diskless=%v", diskless), func(t *testing.T) {
+			s, addr := startReplServer(t, func(o *Options) { o.ReplDisklessSync = diskless })
+			populateAllTypes(t, addr)
+			for _, mode := range []string{"--rdb", "--functions-rdb"} {
+				file := filepath.Join(t.TempDir(), "out.rdb")
+				out, err := runProgram(cli, "-p", strconv.Itoa(s.opts.Port), mode, file)
+				if err != nil {
+					t.Fatalf("redis-cli %s: %v\n%s", mode, err, out)
+				}
+				out, err = runProgram(check, file)
+				if err != nil || !strings.Contains(out, "RDB looks OK") {
+					t.Fatalf("redis-check-rdb on the %s file: %v\n%s", mode, err, out)
+				}
+				keysRead := strings.Contains(out, "69 keys read")
+				if mode == "--functions-rdb" {
+					// No data, only what functions there are (none).
+					keysRead = !strings.Contains(out, "keys read") || strings.Contains(out, "0 keys read")
+				}
+				if !keysRead {
+					t.Fatalf("%s: redis-check-rdb says\n%s", mode, out)
+				}
+			}
+			testutil.WaitFor(t, 5*time.Second, 20*time.Millisecond, func() (bool, string) {
+				n := replInfo(t, addr, "replication")["connected_slaves"]
+				return n == "0", "connected_slaves " + n
+			})
 		})
 	}
 }

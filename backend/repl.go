@@ -19,6 +19,7 @@ package backend
 //	masterLinkUp      bool    SET BY THE REPLICA SIDE: true while the link to the
 //	                          master is in the connected state (PSYNC from
 //	                          sub-replicas is refused with -NOMASTERLINK otherwise)
+//	link              replicaLink  the replica side's own state (repl_replica.go)
 //
 // Functions:
 //
@@ -64,6 +65,11 @@ package backend
 //	replconfGetackHook func(c *Client)
 //	    Runs REPLCONF GETACK when c is the master link (flagMaster): the
 //	    replica sends REPLCONF ACK <applied offset>.
+//	(also replicaStreamDBHook, replicationSetMasterHook and
+//	replicationUnsetMasterHook, see repl_master.go and cmd_repl.go.)
+//
+// The replica side also provides (repl_replica.go): s.replicaNetInput()
+// for total_net_repl_input_bytes, and its own state in s.repl.link.
 //
 // Commands owned by the master side: PSYNC, SYNC, REPLCONF, ROLE
 // (repl_master.go), WAIT, FAILOVER (cmd_repl.go). REPLICAOF/SLAVEOF belong
@@ -120,8 +126,10 @@ type replState struct {
 
 	// stats
 	syncFull, syncPartialOK, syncPartialErr int64
-	netOutput                               int64
-	senderOutput                            atomic.Int64 // written by full-sync senders
+	snapshots                               int64 // full-sync snapshots taken (tests)
+	// bytes written to replicas: by the event loops (streamOutput, see
+	// conn.go flush) and by full-sync senders (senderOutput)
+	streamOutput, senderOutput atomic.Int64
 
 	// getackPending: a WAIT client blocked in this event-loop round; a
 	// REPLCONF GETACK * is fed once (see cmd_repl.go).
@@ -158,6 +166,8 @@ type replicaConn struct {
 	// waitFirstAck: a diskless transfer finished; nothing may follow the
 	// EOF mark until the replica's first ACK.
 	waitFirstAck bool
+	// ackedEarly: its first ACK came before the transfer was marked done.
+	ackedEarly bool
 	// syncOffset is the +FULLRESYNC offset.
 	syncOffset int64
 	// created is when it asked to sync; lastIO is the last progress of a
@@ -216,7 +226,6 @@ func (s *Server) replFeed(raw []byte) {
 		case rc.c.flags&flagCloseASAP != 0:
 		case rc.state == replOnline && !rc.waitFirstAck && rc.sender == nil:
 			rc.c.reply = append(rc.c.reply, raw...)
-			r.netOutput += int64(len(raw))
 			s.wake(rc.c)
 		case rc.snapStarted || rc.state != replWaitBgsave:
 			// The snapshot has started: buffer from its offset.

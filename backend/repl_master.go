@@ -76,7 +76,8 @@ func init() {
 	replicationStats = func(s *Server) ReplicationStats {
 		r := &s.repl
 		return ReplicationStats{SyncFull: r.syncFull, SyncPartialOK: r.syncPartialOK,
-			SyncPartialErr: r.syncPartialErr, NetOutput: r.netOutput + r.senderOutput.Load()}
+			SyncPartialErr: r.syncPartialErr, NetOutput: r.streamOutput.Load() + r.senderOutput.Load(),
+			NetInput: s.replicaNetInput()}
 	}
 	replAuxHook = func(s *Server) map[string]string { return s.replAuxFields() }
 	rejectionChecks = append(rejectionChecks, minReplicasCheck)
@@ -138,7 +139,7 @@ func (s *Server) replResumeFromRDB() {
 	if s.opts.MasterHost != "" || s.isReplica() || s.opts.AppendOnly {
 		return
 	}
-	aux := s.LoadedAux()
+	aux := s.persist.loadedAux // LoadedAux takes the lock we hold
 	id, off := aux["repl-id"], aux["repl-offset"]
 	if len(id) != 40 || off == "" || aux["repl-stream-db"] == "" {
 		return
@@ -270,6 +271,11 @@ func (s *Server) replicaAck(rc *replicaConn, off int64) {
 		rc.ackOff = off
 	}
 	rc.ackTime = s.timeNow()
+	if rc.diskless && rc.snapStarted && rc.state != replOnline {
+		// The replica found the EOF mark before the transfer goroutine
+		// got to mark it online: it is the first ACK all the same.
+		rc.ackedEarly = true
+	}
 	if rc.state == replOnline && rc.waitFirstAck {
 		// The first ACK after a diskless transfer: the replica has
 		// found the EOF mark, so the stream may start.
@@ -408,7 +414,6 @@ func (s *Server) tryPartialResync(c *Client, rc *replicaConn, id string, off int
 	tail := r.backlog.since(off)
 	c.reply = append(c.reply, line...)
 	c.reply = append(c.reply, tail...)
-	r.netOutput += int64(len(line) + len(tail))
 	s.log.Info(fmt.Sprintf("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.",
 		s.replicaName(rc), len(tail), off), zap.String("event", "repl-psync-accepted"))
 	return true
@@ -481,20 +486,23 @@ func (s *Server) replMaybeStartSync(fromCron bool) {
 		return
 	}
 	var waiting []*replicaConn
-	allEOF := true
+	allEOF, filtered := true, false
 	var maxIdle time.Duration
 	now := s.timeNow()
 	for _, rc := range r.replicas {
 		if rc.state == replWaitBgsave && !rc.snapStarted && rc.c.flags&flagCloseASAP == 0 {
 			waiting = append(waiting, rc)
 			allEOF = allEOF && rc.capaEOF
+			filtered = filtered || rc.rdbFilter
 			maxIdle = max(maxIdle, now.Sub(rc.created))
 		}
 	}
 	if len(waiting) == 0 {
 		return
 	}
-	diskless := s.opts.ReplDisklessSync && allEOF
+	// A filtered RDB is only produced for sockets (it is not the dataset
+	// a disk file would be), as in Redis.
+	diskless := (s.opts.ReplDisklessSync || filtered) && allEOF
 	if diskless && s.opts.ReplDisklessSyncDelay > 0 {
 		enough := s.opts.ReplDisklessSyncMaxReplicas > 0 && len(waiting) >= s.opts.ReplDisklessSyncMaxReplicas
 		if !enough && (!fromCron || maxIdle < s.opts.ReplDisklessSyncDelay) {
@@ -525,6 +533,7 @@ func (s *Server) syncBegin(job *syncJob) map[string]string {
 	aux := s.replAuxFields()
 	job.started = true
 	job.offset = r.offset
+	r.snapshots++
 	// Every replica must see a SELECT before the first command.
 	r.seldb = -1
 	for _, rc := range job.replicas {
@@ -798,7 +807,7 @@ func (s *Server) replicaSynced(rc *replicaConn, diskless bool) {
 		s.dropReplicaAfter(rc, "rdb-only transfer done")
 		return
 	}
-	if diskless && !rc.oldSync {
+	if diskless && !rc.oldSync && !rc.ackedEarly {
 		rc.waitFirstAck = true
 	} else {
 		s.replStartStream(rc)
@@ -812,7 +821,6 @@ func (s *Server) replStartStream(rc *replicaConn) {
 	rc.waitFirstAck = false
 	if len(rc.pending) > 0 {
 		rc.c.reply = append(rc.c.reply, rc.pending...)
-		s.repl.netOutput += int64(len(rc.pending))
 		rc.pending = nil
 	}
 	rc.pendingSoftSince = time.Time{}

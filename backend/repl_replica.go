@@ -32,11 +32,16 @@ package backend
 // backlog through replFeed) at its EXEC. GETACK is answered with the applied
 // offset before its own bytes, as a real replica does.
 //
-// For the master side (repl_master.go):
-//   - s.replicaStreamDB() gives repl-stream-db for a replica's own RDB aux
-//     fields (the master client's db, or the cached master's);
-//   - s.replicaNetInput() is total_net_repl_input_bytes;
-//   - s.repl.link.state == linkConnected iff s.repl.masterLinkUp.
+// Hooks installed for the master side (repl.go, repl_master.go,
+// cmd_repl.go): the INFO replica block, ROLE's replica form, REPLCONF
+// GETACK, repl-stream-db for the replica's own RDB files, and becoming a
+// replica / a master for FAILOVER (the handshake then sends PSYNC ...
+// FAILOVER and reports the answer). s.replicaNetInput() is
+// total_net_repl_input_bytes.
+//
+// Not implemented: repl-diskless-load on-empty-db and swapdb (they behave
+// as disabled), rdb-del-sync-files, TLS, and the expiry of keys written
+// locally on a writable replica (Redis tracks and expires those).
 
 import (
 	"bufio"
@@ -463,6 +468,9 @@ func (s *Server) replicaAttempt(ctx context.Context, gen uint64) (wasUp bool, er
 	}
 	switch psync.kind {
 	case psyncContinue:
+		if cached == nil {
+			return false, errors.New("Master accepted a partial resynchronization of nothing (PSYNC ? -1)")
+		}
 		return s.replicaContinue(ctx, gen, h, cached, psync.replid)
 	default:
 		return s.replicaFullSync(ctx, gen, h, cfg, psync)
@@ -522,7 +530,6 @@ func (h *handshake) readLine() (string, error) {
 		}
 		break
 	}
-	h.s.repl.link.netInput.Add(int64(len(line)))
 	return strings.TrimRight(string(line), "\r\n"), nil
 }
 
@@ -777,6 +784,7 @@ func (s *Server) replicaFullSync(ctx context.Context, gen uint64, h *handshake, 
 			return false, fmt.Errorf("I/O error reading bulk count from MASTER: %w", err)
 		}
 		l.xferLastIO.Store(s.timeNow().Unix())
+		l.netInput.Add(int64(len(line)) + 2)
 		if line != "" {
 			break
 		}

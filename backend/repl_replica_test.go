@@ -16,6 +16,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,8 +163,8 @@ func populate(t *testing.T, addr string) {
 		p.SAdd(ctx, pre+"set:bigint", many...)
 		p.SAdd(ctx, pre+"set:str", "a", "b", "hello")
 		p.HSet(ctx, pre+"h:small", "f1", "v1", "f2", 2, "f3", "")
-		hf := make([]any, 0, 600)
-		for i := 0; i < 300; i++ {
+		hf := make([]any, 0, 1200)
+		for i := 0; i < 600; i++ { // above hash-max-listpack-entries (512)
 			hf = append(hf, fmt.Sprintf("field%d", i), fmt.Sprintf("value%d", i))
 		}
 		p.HSet(ctx, pre+"h:big", hf...)
@@ -191,7 +192,7 @@ func populate(t *testing.T, addr string) {
 type writer struct {
 	stop chan struct{}
 	done chan struct{}
-	n    int
+	n    atomic.Int64 // commands run
 	err  error
 }
 
@@ -251,7 +252,7 @@ func startWriter(addr string, seed uint64) *writer {
 				w.err = err
 				return
 			}
-			w.n++
+			w.n.Add(1)
 		}
 	}()
 	return w
@@ -297,7 +298,7 @@ func TestReplicaSyncFromRedisMaster(t *testing.T) {
 
 			w := startWriter(master.Addr(), 1)
 			testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) {
-				return w.n > 300, fmt.Sprintf("%d writes", w.n)
+				return w.n.Load() > 300, fmt.Sprintf("%d writes", w.n.Load())
 			})
 			partial := infoNum(t, master.Addr(), "stats", "sync_partial_ok")
 			mc := client(t, master.Addr())
@@ -308,9 +309,9 @@ func TestReplicaSyncFromRedisMaster(t *testing.T) {
 				n := infoNum(t, master.Addr(), "stats", "sync_partial_ok")
 				return n == partial+1, fmt.Sprintf("sync_partial_ok %d (was %d)", n, partial)
 			})
-			at := w.n
+			at := w.n.Load()
 			testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) {
-				return w.n > at+300, fmt.Sprintf("%d writes", w.n)
+				return w.n.Load() > at+300, fmt.Sprintf("%d writes", w.n.Load())
 			})
 			w.Stop(t)
 			waitCaughtUp(t, master.Addr(), addr, 20*time.Second)
@@ -339,7 +340,7 @@ func TestReplicaRestartPartialResync(t *testing.T) {
 	s1, addr := startReplicaServer(t, master.Port(), tweak)
 	waitLinkUp(t, addr, 20*time.Second)
 	w := startWriter(master.Addr(), 2)
-	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) { return w.n > 200, "" })
+	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) { return w.n.Load() > 200, "" })
 	w.Stop(t)
 	waitCaughtUp(t, master.Addr(), addr, 10*time.Second)
 	ctx := context.Background()
@@ -354,7 +355,7 @@ func TestReplicaRestartPartialResync(t *testing.T) {
 	}
 	// Writes while it is down, within the master's backlog.
 	w = startWriter(master.Addr(), 3)
-	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) { return w.n > 100, "" })
+	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) { return w.n.Load() > 100, "" })
 	w.Stop(t)
 	partial := infoNum(t, master.Addr(), "stats", "sync_partial_ok")
 
@@ -379,7 +380,7 @@ func TestReplicaChained(t *testing.T) {
 	_, addr2 := startReplicaServer(t, s1.opts.Port, nil)
 	waitLinkUp(t, addr2, 20*time.Second)
 	w := startWriter(master.Addr(), 4)
-	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) { return w.n > 300, "" })
+	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) { return w.n.Load() > 300, "" })
 	w.Stop(t)
 	waitCaughtUp(t, master.Addr(), addr1, 10*time.Second)
 	waitCaughtUp(t, addr1, addr2, 10*time.Second)
@@ -395,7 +396,7 @@ func TestReplicaChained(t *testing.T) {
 // TestReplicaKeepsExpiredKeys: a replica hides a logically expired key but
 // deletes it only when the master's DEL arrives.
 func TestReplicaKeepsExpiredKeys(t *testing.T) {
-	master := testutil.StartRedis(t, "--enable-debug-command", "yes")
+	master := testutil.StartRedis(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
 	ctx := context.Background()
 	mc := client(t, master.Addr())
 	if err := mc.Do(ctx, "debug", "set-active-expire", "0").Err(); err != nil {
@@ -443,7 +444,7 @@ func TestReplicaWardenPromotion(t *testing.T) {
 	waitLinkUp(t, addr1, 20*time.Second)
 	waitLinkUp(t, addr2, 20*time.Second)
 	w := startWriter(maddr, 5)
-	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) { return w.n > 300, "" })
+	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) { return w.n.Load() > 300, "" })
 	w.Stop(t)
 	waitCaughtUp(t, maddr, addr1, 10*time.Second)
 	waitCaughtUp(t, maddr, addr2, 10*time.Second)
@@ -472,7 +473,7 @@ func TestReplicaWardenPromotion(t *testing.T) {
 		t.Fatalf("promoted replica sync_full = %d, want 0", n)
 	}
 	w = startWriter(addr1, 6)
-	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) { return w.n > 200, "" })
+	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) { return w.n.Load() > 200, "" })
 	w.Stop(t)
 	waitCaughtUp(t, addr1, addr2, 10*time.Second)
 	requireSameDataset(t, addr1, addr2, 20*time.Second)
@@ -506,7 +507,7 @@ func mustAtoi(t testing.TB, s string) int {
 // TestReplicaofFlag: the warden binary started with --replicaof follows a
 // real master.
 func TestReplicaofFlag(t *testing.T) {
-	master := testutil.StartRedis(t)
+	master := testutil.StartRedis(t, "--repl-diskless-sync-delay", "0")
 	populate(t, master.Addr())
 	rep := testutil.StartWarden(t, "--replicaof", "127.0.0.1 "+strconv.Itoa(master.Port()))
 	waitLinkUp(t, rep.Addr(), 20*time.Second)
@@ -791,9 +792,22 @@ func TestReplicaProtocol(t *testing.T) {
 		t.Errorf("ROLE = %s", got)
 	}
 
-	// 4. Link lost: the cached master asks for the next byte; +CONTINUE
-	// with a new id makes the old one replid2.
-	fl.c.Close()
+	// 4. The master client is listed and can be killed like any client;
+	// the cached master then asks for the next byte, and +CONTINUE with a
+	// new id makes the old one replid2.
+	kc := testutil.Dial(t, addr)
+	if got := string(kc.Do("CLIENT", "LIST", "TYPE", "master")); !strings.Contains(got, " flags=M ") {
+		t.Errorf("CLIENT LIST TYPE master = %q", got)
+	}
+	if got := string(kc.Do("CLIENT", "KILL", "TYPE", "master")); got != ":1\r\n" {
+		t.Fatalf("CLIENT KILL TYPE master = %q", got)
+	}
+	fl.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, err := fl.r.ReadByte(); err != nil {
+			break // closed by the replica (ACKs may come first)
+		}
+	}
 	fl = fm.accept()
 	fl.expect("PING")
 	fl.send("+PONG\r\n")

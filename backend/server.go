@@ -47,8 +47,10 @@ type Server struct {
 	propagators []func(db int, args [][]byte)
 	monitors    map[*Client]struct{}
 
-	// timeNow is the clock; tests may replace it.
-	timeNow func() time.Time
+	// timeNow is the clock; tests may replace it (clockIsReal is then
+	// false).
+	timeNow     func() time.Time
+	clockIsReal bool
 	// cachedMs is the command clock: frozen while a command (or a MULTI)
 	// runs so that expiry checks are consistent within it, as in Redis.
 	cachedMs int64
@@ -104,14 +106,15 @@ func New(opts *Options, log *zap.Logger) (*Server, error) {
 		return nil, fmt.Errorf("databases must be at least 1, got %d", opts.Databases)
 	}
 	s := &Server{
-		opts:     opts,
-		log:      log,
-		clients:  map[uint64]*Client{},
-		monitors: map[*Client]struct{}{},
-		timeNow:  time.Now,
-		started:  make(chan struct{}),
-		stopped:  make(chan struct{}),
-		runID:    randomHex(40),
+		opts:        opts,
+		log:         log,
+		clients:     map[uint64]*Client{},
+		monitors:    map[*Client]struct{}{},
+		timeNow:     time.Now,
+		clockIsReal: true,
+		started:     make(chan struct{}),
+		stopped:     make(chan struct{}),
+		runID:       randomHex(40),
 	}
 	s.stats.errorsByCode = map[string]int64{}
 	s.stats.cmdStats = map[string]*cmdStat{}
@@ -136,6 +139,14 @@ func (s *Server) DB(i int) *DB { return s.dbs[i] }
 func (s *Server) Lock()   { s.mu.Lock() }
 func (s *Server) Unlock() { s.mu.Unlock() }
 
+// since is the time elapsed since start on the server's clock.
+func (s *Server) since(start time.Time) time.Duration {
+	if s.clockIsReal {
+		return time.Since(start)
+	}
+	return s.timeNow().Sub(start)
+}
+
 func (s *Server) nowMs() int64 {
 	if s.cachedMs != 0 {
 		return s.cachedMs
@@ -144,7 +155,15 @@ func (s *Server) nowMs() int64 {
 }
 
 // lruClock is a seconds clock for OBJECT IDLETIME.
-func (s *Server) lruClock() uint32 { return uint32(s.timeNow().Unix()) }
+//
+// Inside a command it derives from the frozen command clock: reading the
+// wall clock is a measurable share of a pipelined command's cost.
+func (s *Server) lruClock() uint32 {
+	if s.cachedMs != 0 {
+		return uint32(s.cachedMs / 1000)
+	}
+	return uint32(s.timeNow().Unix())
+}
 
 // isReplica reports whether this node follows a master: the replica side
 // sets s.repl.masterHost (repl.go).
@@ -317,4 +336,10 @@ func (s *Server) shutdownWith(save, nosave bool) error {
 	s.log.Info("Redis is now ready to exit, bye bye...", zap.String("event", "shutdown"))
 	go s.Shutdown()
 	return nil
+}
+
+// setClock replaces the server's clock (tests drive time with it).
+func (s *Server) setClock(now func() time.Time) {
+	s.timeNow = now
+	s.clockIsReal = false
 }

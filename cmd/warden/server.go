@@ -60,6 +60,15 @@ func runServer(args []string) int {
 		return 1
 	}
 	defer func() { _ = log.Sync() }()
+	if path := os.Getenv("WARDEN_CPUPROFILE"); path != "" {
+		// A developer aid for performance work: profile the whole run.
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "warden server: %v\n", err)
+			return 1
+		}
+		defer stop()
+	}
 	srv, err := backend.New(opts, log)
 	if err != nil {
 		log.Error("bad configuration", zap.Error(err))

@@ -7,7 +7,6 @@ package resp
 import (
 	"bytes"
 	"errors"
-	"strconv"
 )
 
 // Limits that apply while framing commands. The zero value of each field
@@ -141,12 +140,27 @@ func parseLen(b []byte) (int64, bool) {
 	if len(b) > 0 && b[len(b)-1] == '\r' {
 		b = b[:len(b)-1]
 	}
-	if len(b) == 0 || len(b) > 20 {
+	if len(b) == 0 || len(b) > 19 {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
+	neg := b[0] == '-'
+	if neg || b[0] == '+' {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		// More digits than any valid length: refusing them early also
+		// keeps the accumulation below from overflowing.
 		return 0, false
+	}
+	var v int64
+	for _, ch := range b {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(ch-'0') // 18 digits at most: cannot overflow
+	}
+	if neg {
+		v = -v
 	}
 	return v, true
 }
@@ -166,6 +180,11 @@ func readInline(buf []byte, lim Limits, argsBuf [][]byte) ([][]byte, int, error)
 	args, ok := SplitInline(line, argsBuf[:0])
 	if !ok {
 		return nil, 0, protoErr("unbalanced quotes in request")
+	}
+	if len(args) == 0 {
+		// An empty line is no command; keep ReadCommand's contract of
+		// nil args for it even when argsBuf had capacity.
+		return nil, nl + 1, nil
 	}
 	return args, nl + 1, nil
 }

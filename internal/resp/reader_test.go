@@ -68,6 +68,16 @@ func TestReadCommand(t *testing.T) {
 	}
 }
 
+// TestReadCommandEmptyLineReusedBuffer checks that an empty inline line
+// yields nil args even when the caller passes a reused args buffer.
+func TestReadCommandEmptyLineReusedBuffer(t *testing.T) {
+	buf := make([][]byte, 0, 4)
+	args, n, err := ReadCommand([]byte("\r\n"), Limits{}, buf)
+	if err != nil || n != 2 || args != nil {
+		t.Fatalf("got args=%v n=%d err=%v, want nil args, n=2", args, n, err)
+	}
+}
+
 func TestReadCommandLimits(t *testing.T) {
 	_, _, err := ReadCommand([]byte("*11\r\n"), Limits{Unauthenticated: true}, nil)
 	if err == nil || err.Error() != "Protocol error: unauthenticated multibulk length" {
