@@ -523,9 +523,9 @@ func (s *Server) loadAOF() (bool, error) {
 	manPath := filepath.Join(a.dir, s.aofManifestName())
 	data, err := os.ReadFile(manPath)
 	if errors.Is(err, os.ErrNotExist) {
-		found, err := s.aofUpgrade()
-		if err != nil || !found {
-			return false, err
+		found, uerr := s.aofUpgrade()
+		if uerr != nil || !found {
+			return false, uerr
 		}
 		data, err = os.ReadFile(manPath)
 	}

@@ -2,8 +2,6 @@ package backend
 
 import (
 	"fmt"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,42 +44,6 @@ func expectDo(t *testing.T, c *testutil.RawConn, want string, args ...string) {
 	t.Helper()
 	if got := c.Do(args...); string(got) != want {
 		t.Fatalf("%s: reply %q, want %q", testutil.FormatCommand(args), got, want)
-	}
-}
-
-// recordPropagation collects what the server propagates, as text lines.
-type propLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func recordPropagation(s *Server) *propLog {
-	p := &propLog{}
-	s.Lock()
-	s.AddPropagator(func(db int, args [][]byte) {
-		parts := make([]string, len(args))
-		for i, a := range args {
-			parts[i] = string(a)
-		}
-		p.mu.Lock()
-		p.lines = append(p.lines, fmt.Sprintf("%d %s", db, strings.Join(parts, " ")))
-		p.mu.Unlock()
-	})
-	s.Unlock()
-	return p
-}
-
-func (p *propLog) get() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.lines...)
-}
-
-func (p *propLog) expect(t *testing.T, want ...string) {
-	t.Helper()
-	got := p.get()
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("propagated:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
 

@@ -235,6 +235,12 @@ func (s *Server) dispatch(c *Client, argv [][]byte) {
 		return
 	}
 	if msg := s.checkRejections(c, cmd); msg != "" {
+		if cmd.Name == "exec" && c.flags&flagMulti != 0 {
+			// A refused EXEC ends the transaction, as in Redis.
+			c.discardTransaction()
+			c.ReplyError("EXECABORT Transaction discarded because of: " + msg)
+			return
+		}
 		c.rejectCommand(msg)
 		return
 	}

@@ -1275,6 +1275,11 @@ func applyDirectives(o *Options, dirs []redisconf.Directive, log *zap.Logger) er
 			if !saveSeen {
 				o.Save, saveSeen = nil, true
 			}
+			if len(args) == 1 && args[0] == "" {
+				// save "" clears every save point so far, as in Redis.
+				o.Save = nil
+				continue
+			}
 			prev := o.Save
 			if err := d.set(o, args); err != nil {
 				return fail(err.Error())

@@ -268,3 +268,27 @@ func TestConfigSetAtomicAndApply(t *testing.T) {
 		t.Errorf("hz clamped: %q", r)
 	}
 }
+
+// TestLoadConfigSaveReset checks that save "" clears the save points of the
+// file before it, from the file itself or the command line, as Redis does.
+func TestLoadConfigSaveReset(t *testing.T) {
+	path := writeConf(t, "save 900 1\nsave 300 10\n")
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"file only", nil, 2},
+		{"command line clears", []string{"--save", ""}, 0},
+		{"command line clears then adds", []string{"--save", "", "--save", "60 5"}, 1},
+	}
+	for _, tt := range tests {
+		opts, err := LoadConfig(path, tt.args, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if len(opts.Save) != tt.want {
+			t.Errorf("%s: %d save points %v, want %d", tt.name, len(opts.Save), opts.Save, tt.want)
+		}
+	}
+}

@@ -14,31 +14,6 @@ import (
 
 // Differential and functional tests of the connection commands and CLIENT.
 
-// adminDiff runs steps against warden and redis-server in RESP2 and RESP3.
-func adminDiff(t *testing.T, steps func(proto int) []testutil.Step, redisArgs []string, tweak func(*Options)) {
-	t.Helper()
-	adminDiffProtos(t, []int{2, 3}, steps, redisArgs, tweak)
-}
-
-func adminDiffProtos(t *testing.T, protos []int, steps func(proto int) []testutil.Step, redisArgs []string, tweak func(*Options)) {
-	t.Helper()
-	real := testutil.StartRedis(t, redisArgs...)
-	_, addr := startTestServer(t, tweak)
-	for _, proto := range protos {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			testutil.RunScript(t, addr, real.Addr(), proto, steps(proto))
-		})
-	}
-}
-
-type steps []testutil.Step
-
-func (s *steps) add(args ...string) { *s = append(*s, testutil.Step{Args: args}) }
-
-func (s *steps) addUnordered(args ...string) {
-	*s = append(*s, testutil.Step{Args: args, Unordered: true})
-}
-
 func TestDiffConnCommands(t *testing.T) {
 	adminDiff(t, func(proto int) []testutil.Step {
 		var s steps

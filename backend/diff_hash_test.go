@@ -245,6 +245,10 @@ func hashScript(p string) []testutil.Step {
 	add("HSCAN", h, "0", "foo", "bar")
 	add("HSCAN", h, "0", "TYPE", "string")
 	add("HSCAN", h, "0", "NOVALUES")
+	// C string semantics: the cursor and the option words end at a NUL.
+	add("HSCAN", h, "0\x00junk")
+	add("HSCAN", h, "0", "COUNT\x00x", "5", "match\x00", "a")
+	add("HSCAN", h, "0", "TYPE\x00", "hash")
 	add("HSCAN", none, "0")
 	add("HSCAN", none, "0", "foo")
 	add("HSCAN", none, "abc")
@@ -293,13 +297,7 @@ func hashScript(p string) []testutil.Step {
 }
 
 func TestDiffHash(t *testing.T) {
-	real := testutil.StartRedis(t)
-	_, addr := startTestServer(t, nil)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			testutil.RunScript(t, addr, real.Addr(), proto, hashScript(fmt.Sprintf("{p%d}:", proto)))
-		})
-	}
+	runDiff(t, hashScript, nil, nil)
 }
 
 // TestDiffHashThresholds runs with small non-default thresholds on both

@@ -15,8 +15,8 @@ import (
 // p prefixes the keys of databases 0-1 so the RESP2 and RESP3 runs stay
 // apart (databases 2-3 are flushed before use).
 func keysScript(p string) []testutil.Step {
-	var b scriptBuilder
-	add, unordered := b.add, b.unordered
+	var b steps
+	add, unordered := b.add, b.addUnordered
 	k := func(n string) string { return p + n }
 	s, none := k("s"), k("none")
 	add("SELECT", "0")
@@ -359,7 +359,7 @@ func keysScript(p string) []testutil.Step {
 	add("OBJECT", "ENCODING", s, s)
 	add("OBJECT", "foo", s)
 	add("OBJECT")
-	return b.steps
+	return b
 }
 
 func TestDiffKeys(t *testing.T) {
@@ -370,7 +370,7 @@ func TestDiffKeys(t *testing.T) {
 // new key starts at 5 and its first access always increments it.
 func TestDiffKeysLFU(t *testing.T) {
 	runDiff(t, func(p string) []testutil.Step {
-		var b scriptBuilder
+		var b steps
 		s := p + "s"
 		b.add("SET", s, "value")
 		b.add("OBJECT", "FREQ", s)
@@ -382,7 +382,7 @@ func TestDiffKeysLFU(t *testing.T) {
 		b.add("EXISTS", s)
 		b.add("TYPE", s)
 		b.add("OBJECT", "FREQ", s)
-		return b.steps
+		return b
 	}, []string{"--maxmemory-policy", "allkeys-lfu"}, func(o *Options) { o.MaxMemPolicy = "allkeys-lfu" })
 }
 

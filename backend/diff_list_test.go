@@ -289,13 +289,7 @@ func listScript(p string) []testutil.Step {
 }
 
 func TestDiffList(t *testing.T) {
-	real := testutil.StartRedis(t)
-	_, addr := startTestServer(t, nil)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			testutil.RunScript(t, addr, real.Addr(), proto, listScript(fmt.Sprintf("{p%d}:", proto)))
-		})
-	}
+	runDiff(t, listScript, nil, nil)
 }
 
 // bzpopScript covers BZPOPMIN, BZPOPMAX and BZMPOP where they need not
@@ -344,13 +338,7 @@ func bzpopScript(p string) []testutil.Step {
 }
 
 func TestDiffBlockingZset(t *testing.T) {
-	real := testutil.StartRedis(t)
-	_, addr := startTestServer(t, nil)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			testutil.RunScript(t, addr, real.Addr(), proto, bzpopScript(fmt.Sprintf("{z%d}:", proto)))
-		})
-	}
+	runDiff(t, bzpopScript, nil, nil)
 }
 
 // listEventsScenario runs list (and blocking) commands against addr with

@@ -449,6 +449,21 @@ func TestDiffReplInfoWithReplica(t *testing.T) {
 	if a, b := shape(addr, repW.Port()), shape(realM.Addr(), repR.Port()); a != b {
 		t.Fatalf("INFO replication / ROLE with one replica:\nwarden:\n%s\nredis:\n%s", a, b)
 	}
+	// WAIT with one real replica: the write is acknowledged by one
+	// replica, never by two.
+	for _, m := range []string{addr, realM.Addr()} {
+		c := replClient(m)
+		ctx := context.Background()
+		c.Set(ctx, "w", "1", 0)
+		if n, err := c.Do(ctx, "wait", "1", "5000").Int(); err != nil || n != 1 {
+			t.Errorf("%s: WAIT 1 5000 = %d, %v", m, n, err)
+		}
+		c.Set(ctx, "w", "2", 0)
+		if n, err := c.Do(ctx, "wait", "2", "300").Int(); err != nil || n != 1 {
+			t.Errorf("%s: WAIT 2 300 = %d, %v", m, n, err)
+		}
+		c.Close()
+	}
 }
 
 // TestReplLagUnderBenchmark measures (it does not assert timings) how far a

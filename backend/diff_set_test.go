@@ -309,13 +309,7 @@ func setScript(p string) []testutil.Step {
 }
 
 func TestDiffSet(t *testing.T) {
-	real := testutil.StartRedis(t)
-	_, addr := startTestServer(t, nil)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			testutil.RunScript(t, addr, real.Addr(), proto, setScript(fmt.Sprintf("{p%d}:", proto)))
-		})
-	}
+	runDiff(t, setScript, nil, nil)
 }
 
 func TestDiffSetThresholds(t *testing.T) {

@@ -15,35 +15,10 @@ import (
 	"github.com/wardenhq/warden/internal/testutil"
 )
 
-// scriptBuilder collects the steps of a differential script.
-type scriptBuilder struct{ steps []testutil.Step }
-
-func (b *scriptBuilder) add(args ...string) {
-	b.steps = append(b.steps, testutil.Step{Args: args})
-}
-
-func (b *scriptBuilder) unordered(args ...string) {
-	b.steps = append(b.steps, testutil.Step{Args: args, Unordered: true})
-}
-
-// runDiff runs script against warden and a real redis-server in RESP2 and
-// RESP3; script gets a key prefix so the two runs do not see each other's
-// data.
-func runDiff(t *testing.T, script func(p string) []testutil.Step, redisArgs []string, tweak func(*Options)) {
-	t.Helper()
-	real := testutil.StartRedis(t, redisArgs...)
-	_, addr := startTestServer(t, tweak)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			testutil.RunScript(t, addr, real.Addr(), proto, script(fmt.Sprintf("{p%d}:", proto)))
-		})
-	}
-}
-
 // stringScript covers the string family: every command, its options and
 // their combinations, and the error paths.
 func stringScript(p string) []testutil.Step {
-	var b scriptBuilder
+	var b steps
 	add := b.add
 	k := func(n string) string { return p + n }
 	s, s2, none, list := k("s"), k("s2"), k("none"), k("list")
@@ -573,7 +548,7 @@ func stringScript(p string) []testutil.Step {
 	add("MSET", k("l3"), "abcabcabc", k("l4"), "xbcaxbcab")
 	add("LCS", k("l3"), k("l4"), "IDX", "WITHMATCHLEN")
 	add("LCS", k("l3"), k("l4"))
-	return b.steps
+	return b
 }
 
 func TestDiffString(t *testing.T) {
@@ -584,7 +559,7 @@ func TestDiffString(t *testing.T) {
 // smallest limit Redis accepts, so that no test allocates 512MB.
 func TestDiffStringLimits(t *testing.T) {
 	runDiff(t, func(p string) []testutil.Step {
-		var b scriptBuilder
+		var b steps
 		s := p + "s"
 		b.add("SETRANGE", s, "1048576", "x")
 		b.add("SETRANGE", s, "1048575", "xy")
@@ -601,7 +576,7 @@ func TestDiffStringLimits(t *testing.T) {
 		b.add("GETBIT", s, "8388607")
 		b.add("BITCOUNT", s)
 		b.add("DEL", s)
-		return b.steps
+		return b
 	}, []string{"--proto-max-bulk-len", "1mb"}, func(o *Options) { o.ProtoMaxBulk = 1 << 20 })
 }
 
@@ -627,7 +602,7 @@ func TestDiffIncrByFloat(t *testing.T) {
 		{"1", "1x"}, {"1", ""}, {"", "1"}, {"1\x00", "1"},
 	}
 	runDiff(t, func(p string) []testutil.Step {
-		var b scriptBuilder
+		var b steps
 		for i, pr := range pairs {
 			key := fmt.Sprintf("%sf%d", p, i)
 			b.add("SET", key, pr[0])
@@ -636,7 +611,7 @@ func TestDiffIncrByFloat(t *testing.T) {
 			b.add("INCRBYFLOAT", key, pr[1])
 			b.add("INCRBYFLOAT", p+"new", pr[1])
 		}
-		return b.steps
+		return b
 	}, nil, nil)
 }
 

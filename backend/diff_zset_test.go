@@ -857,13 +857,7 @@ func zsetScriptConfigReload(p string) []testutil.Step {
 }
 
 func TestDiffZsetConfigAndReload(t *testing.T) {
-	real := testutil.StartRedis(t, "--enable-debug-command", "yes")
-	_, addr := startTestServer(t, func(o *Options) { o.EnableDebugCommand = "yes" })
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			testutil.RunScript(t, addr, real.Addr(), proto, zsetScriptConfigReload(fmt.Sprintf("{cfg%d}:", proto)))
-		})
-	}
+	runDiff(t, zsetScriptConfigReload, []string{"--enable-debug-command", "yes"}, func(o *Options) { o.EnableDebugCommand = "yes" })
 }
 
 // TestDiffZsetKeyspaceEvents compares the keyspace events of the sorted set

@@ -393,7 +393,7 @@ func pubsubShardNumsubCommand(c *Client) { replyNumsub(c, c.srv.pubsub.shard) }
 func pubsubNumpatCommand(c *Client) { c.ReplyInt(int64(len(c.srv.pubsub.patterns))) }
 
 func pubsubHelpCommand(c *Client) {
-	replyHelp(c, "PUBSUB", []string{
+	helpReply(c, []string{
 		"CHANNELS [<pattern>]",
 		"    Return the currently active channels matching a <pattern> (default: '*').",
 		"NUMPAT",
@@ -406,19 +406,6 @@ func pubsubHelpCommand(c *Client) {
 		"SHARDNUMSUB [<shardchannel> ...]",
 		"    Return the number of subscribers for the specified shard level channel(s)",
 	})
-}
-
-// replyHelp writes a HELP reply in Redis's format: a header line, the
-// lines given, and the trailing HELP line.
-func replyHelp(c *Client, cmd string, lines []string) {
-	all := make([]string, 0, len(lines)+3)
-	all = append(all, cmd+" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-	all = append(all, lines...)
-	all = append(all, "HELP", "    Prints this help.")
-	c.ReplyArray(len(all))
-	for _, l := range all {
-		c.ReplySimple(l)
-	}
 }
 
 func wrongArgs(name string) string {

@@ -65,8 +65,17 @@ package backend
 //	replconfGetackHook func(c *Client)
 //	    Runs REPLCONF GETACK when c is the master link (flagMaster): the
 //	    replica sends REPLCONF ACK <applied offset>.
-//	(also replicaStreamDBHook, replicationSetMasterHook and
-//	replicationUnsetMasterHook, see repl_master.go and cmd_repl.go.)
+//	replicaStreamDBHook func(s *Server) int  (repl_master.go)
+//	    repl-stream-db for RDB files a replica saves or sends.
+//	replicationSetMasterHook(s, host, port) / replicationUnsetMasterHook(s)
+//	    (cmd_repl.go) what REPLICAOF host port / NO ONE do, for FAILOVER and
+//	    PSYNC ... FAILOVER. During FAILOVER (s.repl.failover.state ==
+//	    failoverInProgress) the replica side sends PSYNC ... FAILOVER and
+//	    reports the answer with s.failoverPsyncResult(accepted bool).
+//
+// Core hooks used: Client.repl (the replicaConn of a client that sent
+// REPLCONF/PSYNC) and Client.woff (master_repl_offset after its last
+// command, set in call(); WAIT waits for it), in client.go/command.go.
 //
 // The replica side also provides (repl_replica.go): s.replicaNetInput()
 // for total_net_repl_input_bytes, and its own state in s.repl.link.

@@ -668,13 +668,13 @@ func (s *Server) runDisklessSync(job *syncJob) {
 // filteredRDB writes a data-less RDB to the targets that asked for
 // rdb-filter-only (their data bytes were skipped by fanout).
 func filteredRDB(s *Server, f *fanout) error {
-	var any bool
+	var wanted bool
 	for _, rc := range f.targets {
 		if rc != nil && rc.rdbFilter {
-			any = true
+			wanted = true
 		}
 	}
-	if !any {
+	if !wanted {
 		return nil
 	}
 	s.mu.Lock()

@@ -501,7 +501,8 @@ func TestReplMinReplicasToWrite(t *testing.T) {
 		l := replInfo(t, addr, "replication")["min_slaves_good_slaves"]
 		return l == "0", "good replicas " + l
 	})
-	if got := string(c.Do("EXEC")); got != "-NOREPLICAS Not enough good replicas to write.\r\n" {
+	// rejectCommand on EXEC is execCommandAbort in Redis 7.0.
+	if got := string(c.Do("EXEC")); got != "-EXECABORT Transaction discarded because of: NOREPLICAS Not enough good replicas to write.\r\n" {
 		t.Fatalf("EXEC: %q", got)
 	}
 }
@@ -559,7 +560,7 @@ func TestReplOutputLimitDropsSlowReplica(t *testing.T) {
 }
 
 func TestReplSharedDisklessSnapshot(t *testing.T) {
-	s, addr := startReplServer(t, func(o *Options) { o.ReplDisklessSyncDelay = time.Second })
+	s, addr := startReplServer(t, func(o *Options) { o.ReplDisklessSyncDelay = 2 * time.Second })
 	populateAllTypes(t, addr)
 	a := dialFakeReplica(t, addr)
 	b := dialFakeReplica(t, addr)
@@ -567,8 +568,21 @@ func TestReplSharedDisklessSnapshot(t *testing.T) {
 	b.handshake(6405, true)
 	a.send("PSYNC", "?", "-1")
 	b.send("PSYNC", "?", "-1")
-	// Both wait the delay (getting keepalives) and share the snapshot.
-	la, lb := a.line(true), b.line(true)
+	// Both wait the delay, getting a newline keepalive every second, and
+	// share the snapshot.
+	if st := replInfo(t, addr, "replication")["slave1"]; !strings.Contains(st, "state=wait_bgsave") {
+		t.Fatalf("slave1 while waiting: %q", st)
+	}
+	la := a.line(false)
+	keepalives := 0
+	for la == "" {
+		keepalives++
+		la = a.line(false)
+	}
+	if keepalives == 0 {
+		t.Fatalf("no keepalive newline during a 2 s diskless delay")
+	}
+	lb := b.line(true)
 	if la != lb || !strings.HasPrefix(la, "+FULLRESYNC ") {
 		t.Fatalf("FULLRESYNC lines %q / %q", la, lb)
 	}
@@ -625,5 +639,60 @@ func TestReplRDBCarriesReplicationInfo(t *testing.T) {
 	g.send("PSYNC", id, strconv.FormatInt(o+1, 10))
 	if l := g.line(false); !strings.HasPrefix(l, "+CONTINUE ") {
 		t.Fatalf("PSYNC after master restart: %q", l)
+	}
+}
+
+// A replica asking while a disk snapshot for another one is being written
+// shares it (Redis's "Waiting for end of BGSAVE for SYNC").
+func TestReplAttachToRunningDiskSync(t *testing.T) {
+	s, addr := startReplServer(t, func(o *Options) { o.ReplDisklessSync = false })
+	c := replClient(addr)
+	for i := 0; i < 20000; i += 500 {
+		kv := make([]any, 0, 1000)
+		for k := i; k < i+500; k++ {
+			kv = append(kv, fmt.Sprintf("key:%d", k), "v")
+		}
+		if err := c.MSet(context.Background(), kv...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	slow := func() { time.Sleep(20 * time.Millisecond) }
+	snapshotChunkHook.Store(&slow)
+	defer snapshotChunkHook.Store(nil)
+	a := dialFakeReplica(t, addr)
+	a.handshake(6410, true)
+	a.send("PSYNC", "?", "-1")
+	la := a.line(true)
+	doCmd(t, addr, "set", "during", "1") // buffered for both
+	b := dialFakeReplica(t, addr)
+	b.handshake(6411, true)
+	b.send("PSYNC", "?", "-1")
+	lb := b.line(true)
+	if la != lb || !strings.HasPrefix(la, "+FULLRESYNC ") {
+		t.Fatalf("FULLRESYNC lines %q / %q", la, lb)
+	}
+	snapshotChunkHook.Store(nil)
+	pa, _ := a.rdb()
+	pb, _ := b.rdb()
+	if !bytes.Equal(pa, pb) {
+		t.Fatalf("different RDBs")
+	}
+	for _, f := range []*fakeReplica{a, b} {
+		cmd, _ := f.command()
+		cmd2, _ := f.command()
+		if strings.Join(cmd, " ") != "SELECT 0" || strings.Join(cmd2, " ") != "set during 1" {
+			t.Fatalf("buffered stream %q %q", cmd, cmd2)
+		}
+	}
+	s.mu.Lock()
+	n := s.repl.snapshots
+	s.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d snapshots, want 1", n)
+	}
+	st := replInfo(t, addr, "stats")
+	if rb, _ := strconv.Atoi(st["total_net_repl_output_bytes"]); rb < 2*len(pa) {
+		t.Fatalf("total_net_repl_output_bytes %d, sent at least %d", rb, 2*len(pa))
 	}
 }

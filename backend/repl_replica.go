@@ -819,7 +819,7 @@ func (s *Server) replicaFullSync(ctx context.Context, gen uint64, h *handshake, 
 		os.Remove(tmp)
 		return false, err
 	}
-	ok, err := s.loadReceivedRDB(ctx, gen, h, tmp, ps)
+	ok, err := s.loadReceivedRDB(gen, h, tmp, ps)
 	if err != nil || !ok {
 		os.Remove(tmp)
 		return false, err
@@ -932,7 +932,7 @@ func (s *Server) receiveRDB(h *handshake, tmp string, size int64, mark []byte) (
 // dropped (with the sub-replicas, the backlog and the cached master: this
 // is a new history), the file is decoded without the lock, then installed.
 // ok is false when the session ended meanwhile.
-func (s *Server) loadReceivedRDB(ctx context.Context, gen uint64, h *handshake, tmp string, ps psyncResult) (ok bool, err error) {
+func (s *Server) loadReceivedRDB(gen uint64, h *handshake, tmp string, ps psyncResult) (ok bool, err error) {
 	l := &s.repl.link
 	s.mu.Lock()
 	if !s.replicaCurrent(gen) {

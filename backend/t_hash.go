@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"strconv"
-
-	"github.com/wardenhq/warden/backend/ds"
 )
 
 // Hash is the value of a hash key.
@@ -192,28 +190,12 @@ func (h *Hash) toHashtable() {
 // hashRead returns key's hash for a read command: nil if the key does not
 // exist; ok is false if it holds another type (WRONGTYPE was replied).
 func hashRead(c *Client, key []byte) (h *Hash, ok bool) {
-	e := c.DB().LookupRead(string(key))
-	if e == nil {
-		return nil, true
-	}
-	if h, isHash := e.obj.(*Hash); isHash {
-		return h, true
-	}
-	c.ReplyError(ErrWrongType)
-	return nil, false
+	return objectOf[*Hash](c, c.DB().LookupRead(string(key)))
 }
 
 // hashWrite is hashRead for a command about to modify the hash in place.
 func hashWrite(c *Client, key string) (h *Hash, ok bool) {
-	e := c.DB().LookupWrite(key)
-	if e == nil {
-		return nil, true
-	}
-	if h, isHash := e.obj.(*Hash); isHash {
-		return h, true
-	}
-	c.ReplyError(ErrWrongType)
-	return nil, false
+	return objectOf[*Hash](c, c.DB().LookupWrite(key))
 }
 
 // hashWriteOrCreate is hashWrite that adds an empty hash under key when it
@@ -375,17 +357,7 @@ func hdelCommand(c *Client) {
 	c.ReplyInt(int64(deleted))
 }
 
-func hlenCommand(c *Client) {
-	h, ok := hashRead(c, c.argv[1])
-	if !ok {
-		return
-	}
-	if h == nil {
-		c.ReplyInt(0)
-		return
-	}
-	c.ReplyInt(int64(h.Len()))
-}
+func hlenCommand(c *Client) { replyObjectLen[*Hash](c) }
 
 func hstrlenCommand(c *Client) {
 	h, ok := hashRead(c, c.argv[1])
@@ -538,28 +510,10 @@ func hincrbyfloatCommand(c *Client) {
 // HRANDFIELD key [count [WITHVALUES]]
 func hrandfieldCommand(c *Client) {
 	if len(c.argv) >= 3 {
-		l, ok := ParseInt(c.argv[2])
-		if !ok {
-			c.ReplyError(ErrNotInt)
-			return
+		l, withValues, ok := randCountArgs(c, "withvalues")
+		if ok {
+			hrandfieldWithCount(c, l, withValues)
 		}
-		if l == minInt64 {
-			c.ReplyError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-			return
-		}
-		withValues := false
-		if len(c.argv) > 4 || (len(c.argv) == 4 && !c.ArgIs(3, "withvalues")) {
-			c.ReplyError(ErrSyntax)
-			return
-		} else if len(c.argv) == 4 {
-			withValues = true
-			// The reply has 2*count entries in RESP2.
-			if l < -maxInt64/2 || l > maxInt64/2 {
-				c.ReplyError("ERR value is out of range")
-				return
-			}
-		}
-		hrandfieldWithCount(c, l, withValues)
 		return
 	}
 	h, ok := hashRead(c, c.argv[1])
@@ -640,6 +594,34 @@ func hrandfieldWithCount(c *Client, l int64, withValues bool) {
 	}
 }
 
+// randCountArgs parses the "count [WITH...]" arguments of SRANDMEMBER,
+// HRANDFIELD (with "withvalues") and ZRANDMEMBER (with "withscores") as
+// Redis does: the count first, then the flag, replying with Redis's error
+// when they are wrong.
+func randCountArgs(c *Client, withWord string) (count int64, with, ok bool) {
+	count, ok = c.IntArg(2)
+	if !ok {
+		return 0, false, false
+	}
+	if count == minInt64 {
+		c.ReplyError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		return 0, false, false
+	}
+	if len(c.argv) > 4 || (len(c.argv) == 4 && !c.ArgIs(3, withWord)) {
+		c.ReplyError(ErrSyntax)
+		return 0, false, false
+	}
+	if len(c.argv) == 4 {
+		// The RESP2 reply has 2*count entries.
+		if count < -maxInt64/2 || count > maxInt64/2 {
+			c.ReplyError("ERR value is out of range")
+			return 0, false, false
+		}
+		with = true
+	}
+	return count, with, true
+}
+
 // randomDistinct returns count distinct indexes in [0,size), in random
 // order (count < size).
 func randomDistinct(size, count int) []int {
@@ -672,112 +654,17 @@ func randomDistinct(size, count int) []int {
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 func hscanCommand(c *Client) {
-	if _, ok := scanCursorArg(c, 2); !ok {
-		return
-	}
-	h, ok := hashRead(c, c.argv[1])
-	if !ok {
-		return
-	}
-	if h == nil {
-		replyEmptyScan(c)
-		return
-	}
-	pat, ok := scanOptions(c, 3)
-	if !ok {
-		return
-	}
-	// A listpack is small and Redis returns it whole with cursor 0. For a
-	// hashtable SCAN's contract only asks that every element present
-	// throughout is returned at least once, which one complete reply with
-	// cursor 0 satisfies too. This switches to a resumable reverse-binary
-	// cursor over ds.Dict when that table lands in backend/ds, so that a
-	// huge hash is not sent in one reply.
-	c.ReplyArray(2)
-	c.ReplyBulkString("0")
-	d := c.ReplyDeferredArray()
-	n := 0
-	h.Each(func(f, v []byte) bool {
-		if pat != nil && !ds.Match(pat, f, false) {
+	objectScan(c, hashRead, func(h *Hash, a *scanArgs) (n int) {
+		h.Each(func(f, v []byte) bool {
+			if a.matches(f) {
+				c.ReplyBulk(f)
+				c.ReplyBulk(v)
+				n += 2
+			}
 			return true
-		}
-		c.ReplyBulk(f)
-		c.ReplyBulk(v)
-		n += 2
-		return true
+		})
+		return n
 	})
-	c.SetDeferredArray(d, n)
-}
-
-// scanCursorArg parses a SCAN-family cursor like Redis's
-// parseScanCursorOrReply, which uses strtoul: an optional sign then decimal
-// digits, no leading space, nothing after; "-1" wraps around and "" is 0.
-func scanCursorArg(c *Client, i int) (uint64, bool) {
-	b := c.argv[i]
-	if len(b) == 0 {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	digits := b
-	if b[0] == '+' || b[0] == '-' {
-		digits = b[1:]
-	}
-	var v uint64
-	bad := len(digits) == 0
-	for _, d := range digits {
-		if d < '0' || d > '9' || v > (1<<64-1-uint64(d-'0'))/10 {
-			bad = true // not a digit, or ERANGE
-			break
-		}
-		v = v*10 + uint64(d-'0')
-	}
-	if bad {
-		c.ReplyError("ERR invalid cursor")
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
-// scanOptions parses [MATCH pattern] [COUNT count] from argument i on, as
-// Redis's scanGenericCommand does for HSCAN/SSCAN/ZSCAN. It returns the
-// pattern, or nil when everything matches.
-func scanOptions(c *Client, i int) (pat []byte, ok bool) {
-	argv := c.argv
-	for i < len(argv) {
-		more := len(argv) - i
-		switch {
-		case c.ArgIs(i, "count") && more >= 2:
-			n, ok := ParseInt(argv[i+1])
-			if !ok {
-				c.ReplyError(ErrNotInt)
-				return nil, false
-			}
-			if n < 1 {
-				c.ReplyError(ErrSyntax)
-				return nil, false
-			}
-			i += 2
-		case c.ArgIs(i, "match") && more >= 2:
-			pat = argv[i+1]
-			if len(pat) == 1 && pat[0] == '*' {
-				pat = nil
-			}
-			i += 2
-		default:
-			c.ReplyError(ErrSyntax)
-			return nil, false
-		}
-	}
-	return pat, true
-}
-
-func replyEmptyScan(c *Client) {
-	c.ReplyArray(2)
-	c.ReplyBulkString("0")
-	c.ReplyArray(0)
 }
 
 func init() {

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -543,28 +544,88 @@ func keysCommand(c *Client) {
 	c.SetDeferredArray(d, n)
 }
 
-// parseScanCursor parses a SCAN cursor like Redis's strtoul-based parser:
-// base 10, an optional sign (a negative cursor wraps around as in C), no
-// leading space, no trailing garbage; the empty string is cursor 0.
+// objectOf returns the value of e, an entry a command looked up, as a T:
+// the nil T when the key is missing; ok is false, after a WRONGTYPE reply,
+// when the key holds another type.
+func objectOf[T Object](c *Client, e *Entry) (v T, ok bool) {
+	if e == nil {
+		return v, true
+	}
+	if v, ok = e.obj.(T); !ok {
+		c.ReplyError(ErrWrongType)
+	}
+	return v, ok
+}
+
+// replyObjectLen replies the length of the T at key argv[1], 0 when the
+// key is missing (HLEN, LLEN, SCARD, ZCARD).
+func replyObjectLen[T Object](c *Client) {
+	e := c.DB().LookupRead(string(c.argv[1]))
+	if e == nil {
+		c.ReplyInt(0)
+		return
+	}
+	if v, ok := objectOf[T](c, e); ok {
+		c.ReplyInt(int64(v.Len()))
+	}
+}
+
+// storeResult stores obj, the result of a *STORE command, under dst and
+// replies its size; an empty (or nil) result deletes dst instead. Like
+// Redis's setKey, an expired destination is expired first, the access
+// touches the old value (whose LFU counter the new one inherits), and only
+// a key that did not exist gets the "new" event; event, of notification
+// class, follows.
+func storeResult(c *Client, dst string, obj Object, class int, event string) {
+	db := c.DB()
+	if obj == nil || obj.Len() == 0 {
+		c.ReplyInt(0)
+		if db.Delete(dst) {
+			c.srv.keyModified(db, dst)
+			c.srv.notify(notifyGeneric, "del", dst, db.ID())
+			c.srv.Dirty(1)
+		}
+		return
+	}
+	existed := db.lookupOverwrite(dst) != nil
+	db.SetObject(dst, obj)
+	if !existed {
+		c.srv.notifyNewKey(db, dst)
+	}
+	c.ReplyInt(int64(obj.Len()))
+	c.srv.keyModified(db, dst)
+	c.srv.notify(class, event, dst, db.ID())
+	c.srv.Dirty(1)
+}
+
+// parseScanCursor parses a SCAN-family cursor like Redis's
+// parseScanCursorOrReply, which uses strtoul: no leading space, an optional
+// sign ("-1" wraps around as in C), decimal digits, nothing after them, no
+// overflow. As C sees it, the argument ends at a NUL byte, and an empty
+// string is cursor 0.
 func parseScanCursor(b []byte) (uint64, bool) {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
 	if len(b) == 0 {
 		return 0, true // strtoul converts nothing and stops at the end
 	}
 	if isSpaceByte(b[0]) {
 		return 0, false
 	}
-	neg := false
-	s := b
-	if s[0] == '+' || s[0] == '-' {
-		neg = s[0] == '-'
-		s = s[1:]
+	neg := b[0] == '-'
+	if b[0] == '+' || b[0] == '-' {
+		b = b[1:]
 	}
-	if len(s) == 0 {
-		return 0, false
+	if len(b) == 0 {
+		return 0, false // a lone sign converts nothing: strtoul points back at it
 	}
-	v, err := strconv.ParseUint(string(s), 10, 64)
-	if err != nil {
-		return 0, false
+	var v uint64
+	for _, d := range b {
+		if d < '0' || d > '9' || v > (math.MaxUint64-uint64(d-'0'))/10 {
+			return 0, false // not a digit, or ERANGE
+		}
+		v = v*10 + uint64(d-'0')
 	}
 	if neg {
 		v = -v
@@ -572,52 +633,123 @@ func parseScanCursor(b []byte) (uint64, bool) {
 	return v, true
 }
 
-func scanCommand(c *Client) {
-	cursor, ok := parseScanCursor(c.argv[1])
+// scanCursorArg parses argument i as a SCAN-family cursor, replying with
+// Redis's error when it is not one.
+func scanCursorArg(c *Client, i int) (uint64, bool) {
+	v, ok := parseScanCursor(c.argv[i])
 	if !ok {
 		c.ReplyError("ERR invalid cursor")
-		return
 	}
-	count := int64(10)
-	var pattern, typ []byte
-	usePattern := false
-	for i := 2; i < len(c.argv); {
+	return v, ok
+}
+
+// scanArgs are the options of SCAN/HSCAN/SSCAN/ZSCAN after the cursor.
+type scanArgs struct {
+	count  int64  // COUNT, 10 when absent
+	pat    []byte // MATCH pattern
+	usePat bool   // false when MATCH is absent or "*": everything matches
+	typ    []byte // SCAN's TYPE filter, nil when absent
+}
+
+// matches reports whether b passes the MATCH filter.
+func (a *scanArgs) matches(b []byte) bool {
+	return !a.usePat || ds.Match(a.pat, b, false)
+}
+
+// parseScanArgs parses [MATCH pattern] [COUNT count] (and [TYPE type] when
+// withType, which only SCAN accepts) from argument i on, as Redis's
+// scanGenericCommand does (strcasecmp, so a word ends at a NUL byte),
+// replying with its error when they are wrong.
+func parseScanArgs(c *Client, i int, withType bool) (scanArgs, bool) {
+	a := scanArgs{count: 10}
+	for i < len(c.argv) {
 		left := len(c.argv) - i
 		switch {
 		case cArgIs(c.argv[i], "count") && left >= 2:
 			v, ok := c.IntArg(i + 1)
 			if !ok {
-				return
+				return a, false
 			}
 			if v < 1 {
 				c.ReplyError(ErrSyntax)
-				return
+				return a, false
 			}
-			count = v
-			i += 2
+			a.count = v
 		case cArgIs(c.argv[i], "match") && left >= 2:
-			pattern = c.argv[i+1]
-			usePattern = !(len(pattern) == 1 && pattern[0] == '*')
-			i += 2
-		case cArgIs(c.argv[i], "type") && left >= 2:
-			typ = c.argv[i+1]
-			i += 2
+			a.pat = c.argv[i+1]
+			a.usePat = !(len(a.pat) == 1 && a.pat[0] == '*')
+		case withType && cArgIs(c.argv[i], "type") && left >= 2:
+			a.typ = c.argv[i+1]
 		default:
 			c.ReplyError(ErrSyntax)
-			return
+			return a, false
 		}
+		i += 2
+	}
+	return a, true
+}
+
+func replyEmptyScan(c *Client) {
+	c.ReplyArray(2)
+	c.ReplyBulkString("0")
+	c.ReplyArray(0)
+}
+
+// objectScan implements HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern]
+// [COUNT count] in Redis's order of checks: the cursor, then the key (read
+// replies WRONGTYPE itself and gives nil for a missing key), then the
+// options. each replies with the elements that match and returns how many
+// reply items it wrote.
+//
+// The whole collection goes in one reply with cursor 0. A listpack/intset
+// is small and Redis returns it whole too; for a hashtable SCAN's contract
+// only asks that every element present throughout is returned at least
+// once, which one complete reply satisfies. A resumable reverse-binary
+// cursor over ds.Dict can replace this so that a huge collection is not
+// sent in one reply.
+func objectScan[T comparable](c *Client, read func(*Client, []byte) (T, bool), each func(obj T, a *scanArgs) int) {
+	if _, ok := scanCursorArg(c, 2); !ok {
+		return
+	}
+	obj, ok := read(c, c.argv[1])
+	if !ok {
+		return
+	}
+	var missing T
+	if obj == missing {
+		replyEmptyScan(c)
+		return
+	}
+	a, ok := parseScanArgs(c, 3, false)
+	if !ok {
+		return
+	}
+	c.ReplyArray(2)
+	c.ReplyBulkString("0")
+	d := c.ReplyDeferredArray()
+	c.SetDeferredArray(d, each(obj, &a))
+}
+
+func scanCommand(c *Client) {
+	cursor, ok := scanCursorArg(c, 1)
+	if !ok {
+		return
+	}
+	a, ok := parseScanArgs(c, 2, true)
+	if !ok {
+		return
 	}
 	db := c.DB()
 	var keys []string
-	next := db.Scan(cursor, int(min(count, math.MaxInt32)), func(key string, e *Entry) {
-		if usePattern && !ds.Match(pattern, []byte(key), false) {
+	next := db.Scan(cursor, int(min(a.count, math.MaxInt32)), func(key string, e *Entry) {
+		if !a.matches([]byte(key)) {
 			return
 		}
-		if typ != nil {
+		if a.typ != nil {
 			// Redis looks the key up to learn its type, which counts
 			// as a keyspace hit.
 			db.srv.stats.keyspaceHits++
-			if !cArgIs(typ, e.TypeName()) {
+			if !cArgIs(a.typ, e.TypeName()) {
 				return
 			}
 		}
@@ -821,8 +953,7 @@ func objectFreqCommand(c *Client) {
 }
 
 func objectHelpCommand(c *Client) {
-	lines := []string{
-		strings.ToUpper(string(c.argv[0])) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	helpReply(c, []string{
 		"ENCODING <key>",
 		"    Return the kind of internal representation used in order to store the value",
 		"    associated with a <key>.",
@@ -835,11 +966,5 @@ func objectHelpCommand(c *Client) {
 		"REFCOUNT <key>",
 		"    Return the number of references of the value associated with the specified",
 		"    <key>.",
-		"HELP",
-		"    Prints this help.",
-	}
-	c.ReplyArray(len(lines))
-	for _, l := range lines {
-		c.ReplySimple(l)
-	}
+	})
 }

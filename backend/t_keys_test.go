@@ -117,6 +117,8 @@ func TestParseScanCursor(t *testing.T) {
 		{"0", 0, true}, {"", 0, true}, {"123", 123, true}, {"+7", 7, true}, {"-1", 1<<64 - 1, true},
 		{"18446744073709551615", 1<<64 - 1, true}, {"18446744073709551616", 0, false}, {" 1", 0, false},
 		{"1 ", 0, false}, {"-", 0, false}, {"abc", 0, false}, {"0x10", 0, false},
+		{"-18446744073709551615", 1, true}, {"5\x00junk", 5, true}, {"\x00", 0, true}, {"+", 0, false},
+		{"1.0", 0, false}, {"--1", 0, false},
 	} {
 		got, ok := parseScanCursor([]byte(tc.in))
 		if got != tc.want || ok != tc.ok {

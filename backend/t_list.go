@@ -73,21 +73,6 @@ func (l *List) pop(where int) []byte {
 	return v
 }
 
-// listArg returns the list at key for a command, replying WRONGTYPE (and
-// returning ok=false) if the key holds another type. A missing key gives
-// (nil, true).
-func listArg(c *Client, e *Entry) (*List, bool) {
-	if e == nil {
-		return nil, true
-	}
-	l, isList := e.obj.(*List)
-	if !isList {
-		c.ReplyError(ErrWrongType)
-		return nil, false
-	}
-	return l, true
-}
-
 // copyBytes detaches an argument from the read buffer before it is stored.
 func copyBytes(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
 
@@ -144,7 +129,7 @@ func pushGeneric(c *Client, where int, onlyIfExists bool) {
 	db := c.DB()
 	key := string(c.argv[1])
 	e := db.LookupWrite(key)
-	l, ok := listArg(c, e)
+	l, ok := objectOf[*List](c, e)
 	if !ok {
 		return
 	}
@@ -183,7 +168,7 @@ func linsertCommand(c *Client) {
 	}
 	db := c.DB()
 	key := string(c.argv[1])
-	l, ok := listArg(c, db.LookupWrite(key))
+	l, ok := objectOf[*List](c, db.LookupWrite(key))
 	if !ok {
 		return
 	}
@@ -205,22 +190,12 @@ func linsertCommand(c *Client) {
 
 // --- reads ---------------------------------------------------------------
 
-func llenCommand(c *Client) {
-	l, ok := listArg(c, c.DB().LookupRead(string(c.argv[1])))
-	if !ok {
-		return
-	}
-	if l == nil {
-		c.ReplyInt(0)
-		return
-	}
-	c.ReplyInt(int64(l.Len()))
-}
+func llenCommand(c *Client) { replyObjectLen[*List](c) }
 
 // LINDEX key index: the key is checked before the index is parsed, as in
 // Redis, so a missing key answers nil even for a malformed index.
 func lindexCommand(c *Client) {
-	l, ok := listArg(c, c.DB().LookupRead(string(c.argv[1])))
+	l, ok := objectOf[*List](c, c.DB().LookupRead(string(c.argv[1])))
 	if !ok {
 		return
 	}
@@ -249,7 +224,7 @@ func lrangeCommand(c *Client) {
 	if !ok {
 		return
 	}
-	l, ok := listArg(c, c.DB().LookupRead(string(c.argv[1])))
+	l, ok := objectOf[*List](c, c.DB().LookupRead(string(c.argv[1])))
 	if !ok {
 		return
 	}
@@ -325,7 +300,7 @@ func lposCommand(c *Client) {
 		rank = -rank
 		fromTail = true
 	}
-	l, ok := listArg(c, c.DB().LookupRead(string(c.argv[1])))
+	l, ok := objectOf[*List](c, c.DB().LookupRead(string(c.argv[1])))
 	if !ok {
 		return
 	}
@@ -388,7 +363,7 @@ func lsetCommand(c *Client) {
 		c.ReplyError(ErrNoSuchKey)
 		return
 	}
-	l, ok := listArg(c, e)
+	l, ok := objectOf[*List](c, e)
 	if !ok {
 		return
 	}
@@ -414,7 +389,7 @@ func lremCommand(c *Client) {
 	}
 	db := c.DB()
 	key := string(c.argv[1])
-	l, ok := listArg(c, db.LookupWrite(key))
+	l, ok := objectOf[*List](c, db.LookupWrite(key))
 	if !ok {
 		return
 	}
@@ -453,7 +428,7 @@ func ltrimCommand(c *Client) {
 	}
 	db := c.DB()
 	key := string(c.argv[1])
-	l, ok := listArg(c, db.LookupWrite(key))
+	l, ok := objectOf[*List](c, db.LookupWrite(key))
 	if !ok {
 		return
 	}
@@ -548,7 +523,7 @@ func popGeneric(c *Client, where int) {
 		}
 		return
 	}
-	l, ok := listArg(c, e)
+	l, ok := objectOf[*List](c, e)
 	if !ok {
 		return
 	}
@@ -585,7 +560,7 @@ func lmovePush(c *Client, db *DB, dst string, dl *List, value []byte, where int)
 // lmoveFrom moves one element from the non-empty list src to dst. It
 // replies WRONGTYPE and returns false if dst holds another type.
 func lmoveFrom(c *Client, db *DB, src string, sl *List, dst string, from, to int) bool {
-	dl, ok := listArg(c, db.LookupWrite(dst))
+	dl, ok := objectOf[*List](c, db.LookupWrite(dst))
 	if !ok {
 		return false
 	}
@@ -607,7 +582,7 @@ func lmoveFrom(c *Client, db *DB, src string, sl *List, dst string, from, to int
 func lmoveGeneric(c *Client, from, to int) bool {
 	db := c.DB()
 	src := string(c.argv[1])
-	sl, ok := listArg(c, db.LookupWrite(src))
+	sl, ok := objectOf[*List](c, db.LookupWrite(src))
 	if !ok {
 		return false
 	}
@@ -675,7 +650,7 @@ func mpopFirst(c *Client, keys [][]byte, where int, count int64) (popped, failed
 	db := c.DB()
 	for _, k := range keys {
 		key := string(k)
-		l, ok := listArg(c, db.LookupWrite(key))
+		l, ok := objectOf[*List](c, db.LookupWrite(key))
 		if !ok {
 			return false, true
 		}
@@ -720,7 +695,7 @@ func blockingPopGeneric(c *Client, keys [][]byte, where int, timeoutIdx int, cou
 	db := c.DB()
 	for _, k := range keys {
 		key := string(k)
-		l, ok := listArg(c, db.LookupWrite(key))
+		l, ok := objectOf[*List](c, db.LookupWrite(key))
 		if !ok {
 			return
 		}
@@ -772,7 +747,7 @@ func blmpopCommand(c *Client) {
 func blmoveGeneric(c *Client, from, to int, timeout time.Duration, rpoplpush bool) {
 	db := c.DB()
 	src := string(c.argv[1])
-	sl, ok := listArg(c, db.LookupWrite(src))
+	sl, ok := objectOf[*List](c, db.LookupWrite(src))
 	if !ok {
 		return
 	}
@@ -835,7 +810,7 @@ func brpoplpushCommand(c *Client) {
 // equivalent. It reports whether the key was deleted.
 func (s *Server) serveBlockedList(w *Client, bs *blockState, db *DB, key string, l *List) bool {
 	if bs.move {
-		dl, ok := listArg(w, db.LookupWrite(bs.dst))
+		dl, ok := objectOf[*List](w, db.LookupWrite(bs.dst))
 		if !ok {
 			// Redis answers WRONGTYPE and unblocks the client; the
 			// element stays in the source.
@@ -879,6 +854,13 @@ func (s *Server) serveBlockedList(w *Client, bs *blockState, db *DB, key string,
 // numkeysKeys gives the key positions of LMPOP (numkeys at 1) and BLMPOP
 // (numkeys at 2), for COMMAND GETKEYS and ACL checks.
 func numkeysKeys(numkeysIdx int) func(args [][]byte) []int {
+	return numkeysKeyPositions(numkeysIdx, false)
+}
+
+// numkeysKeyPositions returns the Keys function of a command whose keys are
+// counted by argument numkeysIdx, preceded by a destination key at 1 when
+// hasDst (ZUNIONSTORE and the like).
+func numkeysKeyPositions(numkeysIdx int, hasDst bool) func(args [][]byte) []int {
 	return func(args [][]byte) []int {
 		if numkeysIdx >= len(args) {
 			return nil
@@ -887,9 +869,12 @@ func numkeysKeys(numkeysIdx int) func(args [][]byte) []int {
 		if !ok || n < 1 || n > int64(len(args)-numkeysIdx-1) {
 			return nil
 		}
-		keys := make([]int, n)
-		for i := range keys {
-			keys[i] = numkeysIdx + 1 + i
+		var keys []int
+		if hasDst {
+			keys = append(keys, 1)
+		}
+		for i := 0; i < int(n); i++ {
+			keys = append(keys, numkeysIdx+1+i)
 		}
 		return keys
 	}

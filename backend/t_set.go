@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-
-	"github.com/wardenhq/warden/backend/ds"
 )
 
 // Set is the value of a set key.
@@ -263,28 +261,12 @@ func (s *Set) addFrom(o *Set, limit int) {
 // setRead returns key's set for a read: nil if missing; ok false after a
 // WRONGTYPE reply.
 func setRead(c *Client, key []byte) (s *Set, ok bool) {
-	e := c.DB().LookupRead(string(key))
-	if e == nil {
-		return nil, true
-	}
-	if s, isSet := e.obj.(*Set); isSet {
-		return s, true
-	}
-	c.ReplyError(ErrWrongType)
-	return nil, false
+	return objectOf[*Set](c, c.DB().LookupRead(string(key)))
 }
 
 // setWrite is setRead for a command about to modify the set in place.
 func setWrite(c *Client, key string) (s *Set, ok bool) {
-	e := c.DB().LookupWrite(key)
-	if e == nil {
-		return nil, true
-	}
-	if s, isSet := e.obj.(*Set); isSet {
-		return s, true
-	}
-	c.ReplyError(ErrWrongType)
-	return nil, false
+	return objectOf[*Set](c, c.DB().LookupWrite(key))
 }
 
 // setCreate stores a new empty set under key, which must be missing, with
@@ -446,17 +428,7 @@ func smismemberCommand(c *Client) {
 	}
 }
 
-func scardCommand(c *Client) {
-	s, ok := setRead(c, c.argv[1])
-	if !ok {
-		return
-	}
-	if s == nil {
-		c.ReplyInt(0)
-		return
-	}
-	c.ReplyInt(int64(s.Len()))
-}
+func scardCommand(c *Client) { replyObjectLen[*Set](c) }
 
 func smembersCommand(c *Client) {
 	s, ok := setRead(c, c.argv[1])
@@ -597,13 +569,9 @@ func srandmemberCommand(c *Client) {
 }
 
 func srandmemberWithCount(c *Client) {
-	l, ok := ParseInt(c.argv[2])
+	// Only called with 3 arguments: there is no flag.
+	l, _, ok := randCountArgs(c, "")
 	if !ok {
-		c.ReplyError(ErrNotInt)
-		return
-	}
-	if l == minInt64 {
-		c.ReplyError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 		return
 	}
 	s, ok := setRead(c, c.argv[1])
@@ -652,31 +620,14 @@ func setsOf(c *Client, keys [][]byte) (sets []*Set, ok bool) {
 	return sets, true
 }
 
-// storeSetResult stores the result of a *STORE command under dst, or
-// deletes dst when the result is empty, and replies the cardinality.
+// storeSetResult is storeResult for SINTERSTORE/SUNIONSTORE/SDIFFSTORE; a
+// nil res is an empty result.
 func storeSetResult(c *Client, dst []byte, res *Set, event string) {
-	db := c.DB()
-	key := string(dst)
-	if res != nil && res.Len() > 0 {
-		// Redis's setKey: an expired destination is expired first, and
-		// only a key that did not exist gets the "new" event.
-		existed := db.lookupOverwrite(key) != nil
-		db.SetObject(key, res)
-		if !existed {
-			c.srv.notifyNewKey(db, key)
-		}
-		c.srv.keyModified(db, key)
-		c.ReplyInt(int64(res.Len()))
-		c.srv.notify(notifySet, event, key, db.ID())
-		c.srv.Dirty(1)
-		return
+	var obj Object
+	if res != nil {
+		obj = res
 	}
-	c.ReplyInt(0)
-	if db.Delete(key) {
-		c.srv.Dirty(1)
-		c.srv.keyModified(db, key)
-		c.srv.notify(notifyGeneric, "del", key, db.ID())
-	}
+	storeResult(c, string(dst), obj, notifySet, event)
 }
 
 // sinterGeneric serves SINTER, SINTERSTORE (dst != nil) and SINTERCARD
@@ -768,23 +719,6 @@ func sintercardCommand(c *Client) {
 	sinterGeneric(c, c.argv[2:2+numkeys], nil, true, int(limit))
 }
 
-// sintercardKeys extracts SINTERCARD's key positions for COMMAND GETKEYS
-// and cluster routing.
-func sintercardKeys(args [][]byte) []int {
-	if len(args) < 3 {
-		return nil
-	}
-	n, ok := ParseInt(args[1])
-	if !ok || n < 1 || n > int64(len(args)-2) {
-		return nil
-	}
-	keys := make([]int, n)
-	for i := range keys {
-		keys[i] = 2 + i
-	}
-	return keys
-}
-
 const (
 	setOpUnion = iota
 	setOpDiff
@@ -866,37 +800,16 @@ func sdiffstoreCommand(c *Client)  { sunionDiffGeneric(c, c.argv[2:], c.argv[1],
 
 // SSCAN key cursor [MATCH pattern] [COUNT count]
 func sscanCommand(c *Client) {
-	if _, ok := scanCursorArg(c, 2); !ok {
-		return
-	}
-	s, ok := setRead(c, c.argv[1])
-	if !ok {
-		return
-	}
-	if s == nil {
-		replyEmptyScan(c)
-		return
-	}
-	pat, ok := scanOptions(c, 3)
-	if !ok {
-		return
-	}
-	// An intset is small and Redis returns it whole with cursor 0. For a
-	// hashtable, one complete reply with cursor 0 also meets SCAN's
-	// guarantee; this switches to a resumable reverse-binary cursor over
-	// ds.Dict when that table lands in backend/ds.
-	c.ReplyArray(2)
-	c.ReplyBulkString("0")
-	d := c.ReplyDeferredArray()
-	n := 0
-	s.Each(func(m []byte) bool {
-		if pat == nil || ds.Match(pat, m, false) {
-			c.ReplyBulk(m)
-			n++
-		}
-		return true
+	objectScan(c, setRead, func(s *Set, a *scanArgs) (n int) {
+		s.Each(func(m []byte) bool {
+			if a.matches(m) {
+				c.ReplyBulk(m)
+				n++
+			}
+			return true
+		})
+		return n
 	})
-	c.SetDeferredArray(d, n)
 }
 
 func init() {
@@ -933,7 +846,7 @@ func init() {
 			ACL: []string{"read", "set", "slow"}, Proc: sinterCommand},
 		&Command{Name: "sintercard", Arity: -3, Flags: FlagReadonly, FirstKey: 0, LastKey: 0, Step: 0,
 			Group: "set", Since: "7.0.0", Summary: "Intersect multiple sets and return the cardinality of the result",
-			ACL: []string{"read", "set", "slow"}, Proc: sintercardCommand, Keys: sintercardKeys},
+			ACL: []string{"read", "set", "slow"}, Proc: sintercardCommand, Keys: numkeysKeys(1)},
 		&Command{Name: "sunion", Arity: -2, Flags: FlagReadonly, FirstKey: 1, LastKey: -1, Step: 1,
 			Group: "set", Since: "1.0.0", Summary: "Add multiple sets",
 			ACL: []string{"read", "set", "slow"}, Proc: sunionCommand},

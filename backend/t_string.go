@@ -655,21 +655,7 @@ func getrangeCommand(c *Client) {
 		c.ReplyBulk([]byte{})
 		return
 	}
-	if start < 0 {
-		start += n
-	}
-	if end < 0 {
-		end += n
-	}
-	if start < 0 {
-		start = 0
-	}
-	if end < 0 {
-		end = 0
-	}
-	if end >= n {
-		end = n - 1
-	}
+	start, end = normalizeRange(start, end, n)
 	if start > end || n == 0 {
 		c.ReplyBulk([]byte{})
 		return
@@ -1179,7 +1165,7 @@ func getbitCommand(c *Client) {
 	c.ReplyInt(0)
 }
 
-// normalizeRange normalizes a BITCOUNT/BITPOS range like Redis: negative
+// normalizeRange normalizes a GETRANGE/BITCOUNT/BITPOS range like Redis: negative
 // indexes count from the end, then both ends are clamped to the string;
 // for BIT ranges totlen is in bits.
 func normalizeRange(start, end, totlen int64) (int64, int64) {

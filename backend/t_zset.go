@@ -28,7 +28,6 @@ package backend
 // NewZSetFromPairs / NewZSetFromPairsOpts.
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -234,24 +233,13 @@ func (z *ZSet) add(member string, score float64, flags int, lim zsetLimits) (out
 // zsetLookupRead returns key's sorted set for a read: nil if the key does
 // not exist; ok is false if it holds another type (WRONGTYPE was replied).
 func zsetLookupRead(c *Client, key string) (z *ZSet, ok bool) {
-	return zsetOf(c, c.DB().LookupRead(key))
+	return objectOf[*ZSet](c, c.DB().LookupRead(key))
 }
 
 // zsetLookupWrite is zsetLookupRead for a command about to modify the set
 // in place.
 func zsetLookupWrite(c *Client, key string) (z *ZSet, ok bool) {
-	return zsetOf(c, c.DB().LookupWrite(key))
-}
-
-func zsetOf(c *Client, e *Entry) (*ZSet, bool) {
-	if e == nil {
-		return nil, true
-	}
-	if z, isZ := e.obj.(*ZSet); isZ {
-		return z, true
-	}
-	c.ReplyError(ErrWrongType)
-	return nil, false
+	return objectOf[*ZSet](c, c.DB().LookupWrite(key))
 }
 
 // zsetChanged does the bookkeeping of a write: the keyspace event, WATCH
@@ -279,33 +267,7 @@ func zsetStore(c *Client, dst string, res *ds.ZSet, maxLen int, event string) {
 	if res.Len() > 0 && zsetLimitsOf(c.srv.opts).fits(res.Len(), maxLen) {
 		z.toListpack()
 	}
-	zsetStoreObj(c, dst, z, event)
-}
-
-// zsetStoreObj stores z at dst and replies its size, or deletes dst when z
-// is empty.
-func zsetStoreObj(c *Client, dst string, z *ZSet, event string) {
-	db := c.DB()
-	if z.Len() == 0 {
-		c.ReplyInt(0)
-		if db.Delete(dst) {
-			c.srv.keyModified(db, dst)
-			c.srv.notify(notifyGeneric, "del", dst, db.ID())
-			c.srv.Dirty(1)
-		}
-		return
-	}
-	// Redis's setKey: an expired destination is expired first, and only a
-	// key that did not exist gets the "new" event.
-	existed := db.lookup(dst) != nil
-	db.SetObject(dst, z)
-	if !existed {
-		c.srv.notify(notifyNew, "new", dst, db.ID())
-	}
-	c.ReplyInt(int64(z.Len()))
-	c.srv.keyModified(db, dst)
-	c.srv.notify(notifyZset, event, dst, db.ID())
-	c.srv.Dirty(1)
+	storeResult(c, dst, z, notifyZset, event)
 }
 
 // --- reply helpers ----------------------------------------------------------
@@ -533,17 +495,7 @@ func zremrangeGeneric(c *Client, kind int) {
 // --- simple reads -----------------------------------------------------------
 
 // ZCARD key
-func zcardCommand(c *Client) {
-	z, ok := zsetLookupRead(c, string(c.argv[1]))
-	if !ok {
-		return
-	}
-	if z == nil {
-		c.ReplyInt(0)
-		return
-	}
-	c.ReplyInt(int64(z.Len()))
-}
+func zcardCommand(c *Client) { replyObjectLen[*ZSet](c) }
 
 // ZSCORE key member
 func zscoreCommand(c *Client) {
@@ -775,7 +727,7 @@ func zrangeGeneric(c *Client, keyIdx int, store bool, kind int, dir int) {
 				return true
 			})
 		}
-		zsetStoreObj(c, string(argv[1]), res, "zrangestore")
+		storeResult(c, string(argv[1]), res, notifyZset, "zrangestore")
 		return
 	}
 	if z == nil {
@@ -1247,26 +1199,9 @@ func zrandmemberCommand(c *Client) {
 		return
 	}
 	// Redis parses the count before it looks at WITHSCORES.
-	l, ok := ParseInt(argv[2])
+	l, withScores, ok := randCountArgs(c, "withscores")
 	if !ok {
-		c.ReplyError(ErrNotInt)
 		return
-	}
-	if l == math.MinInt64 {
-		c.ReplyError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-		return
-	}
-	withScores := false
-	if len(argv) > 4 || (len(argv) == 4 && !c.ArgIs(3, "withscores")) {
-		c.ReplyError(ErrSyntax)
-		return
-	} else if len(argv) == 4 {
-		withScores = true
-		// The RESP2 reply has 2*count entries.
-		if l < -math.MaxInt64/2 || l > math.MaxInt64/2 {
-			c.ReplyError("ERR value is out of range")
-			return
-		}
 	}
 	z, ok := zsetLookupRead(c, string(argv[1]))
 	if !ok {
@@ -1303,124 +1238,24 @@ func zsetRand() *rand.Rand { return rand.New(rand.NewPCG(rand.Uint64(), rand.Uin
 
 // ZSCAN key cursor [MATCH pattern] [COUNT count]
 func zscanCommand(c *Client) {
-	if !zscanCursorOK(c.argv[2]) {
-		c.ReplyError("ERR invalid cursor")
-		return
-	}
-	z, ok := zsetLookupRead(c, string(c.argv[1]))
-	if !ok {
-		return
-	}
-	if z == nil {
-		c.ReplyArray(2)
-		c.ReplyBulkString("0")
-		c.ReplyArray(0)
-		return
-	}
-	var pat []byte
-	for i := 3; i < len(c.argv); i += 2 {
-		switch {
-		case c.ArgIs(i, "count") && i+1 < len(c.argv):
-			n, ok := c.IntArg(i + 1)
-			if !ok {
-				return
+	read := func(c *Client, key []byte) (*ZSet, bool) { return zsetLookupRead(c, string(key)) }
+	objectScan(c, read, func(z *ZSet, a *scanArgs) (n int) {
+		var buf []byte
+		z.zs.Each(func(m string, s float64) bool {
+			if a.matches(strBytes(m)) {
+				c.ReplyBulkString(m)
+				// Scores are strings here, not doubles, in both protocols.
+				buf = resp.FormatDouble(buf[:0], s)
+				c.ReplyBulk(buf)
+				n += 2
 			}
-			if n < 1 {
-				c.ReplyError(ErrSyntax)
-				return
-			}
-		case c.ArgIs(i, "match") && i+1 < len(c.argv):
-			pat = c.argv[i+1]
-			if len(pat) == 1 && pat[0] == '*' {
-				pat = nil
-			}
-		default:
-			c.ReplyError(ErrSyntax)
-			return
-		}
-	}
-	// A listpack set is small, and Redis returns it whole with cursor 0,
-	// in order. A big one is returned whole too (in order, where Redis
-	// walks its hash table): SCAN's guarantee, that every element present
-	// throughout the scan is returned, holds. A resumable reverse-binary
-	// cursor can replace this when backend/ds gains a dictionary with one,
-	// so that a huge set is not sent in one reply.
-	c.ReplyArray(2)
-	c.ReplyBulkString("0")
-	d := c.ReplyDeferredArray()
-	n := 0
-	var buf []byte
-	z.zs.Each(func(m string, s float64) bool {
-		if pat != nil && !ds.Match(pat, strBytes(m), false) {
 			return true
-		}
-		c.ReplyBulkString(m)
-		// Scores are strings here, not doubles, in both protocols.
-		buf = resp.FormatDouble(buf[:0], s)
-		c.ReplyBulk(buf)
-		n += 2
-		return true
+		})
+		return n
 	})
-	c.SetDeferredArray(d, n)
-}
-
-// zscanCursorOK validates a SCAN cursor like Redis's parseScanCursorOrReply,
-// which uses strtoul: no leading space, optional sign ("-1" wraps around),
-// decimal digits, nothing after them, no overflow. As C sees it, the
-// argument ends at a NUL byte, and an empty string is cursor 0.
-func zscanCursorOK(b []byte) bool {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		b = b[:i]
-	}
-	if len(b) == 0 {
-		return true
-	}
-	if isSpaceByte(b[0]) {
-		return false
-	}
-	if b[0] == '+' || b[0] == '-' {
-		b = b[1:]
-	}
-	if len(b) == 0 {
-		return false // a lone sign converts nothing: strtoul points back at it
-	}
-	var v uint64
-	for _, d := range b {
-		if d < '0' || d > '9' {
-			return false
-		}
-		if v > (math.MaxUint64-uint64(d-'0'))/10 {
-			return false // ERANGE
-		}
-		v = v*10 + uint64(d-'0')
-	}
-	return true
 }
 
 // --- command table ------------------------------------------------------------
-
-// zsetNumkeysKeys returns the Keys function of a command whose keys are
-// counted by argument numkeysIdx, preceded by a destination key at 1 when
-// hasDst.
-func zsetNumkeysKeys(numkeysIdx int, hasDst bool) func(args [][]byte) []int {
-	return func(args [][]byte) []int {
-		if numkeysIdx >= len(args) {
-			return nil
-		}
-		n, ok := ParseInt(args[numkeysIdx])
-		if !ok || n < 1 || n > int64(len(args)-numkeysIdx-1) {
-			return nil
-		}
-		var keys []int
-		if hasDst {
-			keys = append(keys, 1)
-		}
-		for i := 0; i < int(n); i++ {
-			keys = append(keys, numkeysIdx+1+i)
-		}
-		return keys
-	}
-}
 
 func init() {
 	type spec struct {
@@ -1447,13 +1282,13 @@ func init() {
 		{"zremrangebyscore", 4, w, 1, 1, "1.2.0", "Remove all members in a sorted set within the given scores", zremrangebyscoreCommand, nil},
 		{"zremrangebyrank", 4, w, 1, 1, "2.0.0", "Remove all members in a sorted set within the given indexes", zremrangebyrankCommand, nil},
 		{"zremrangebylex", 4, w, 1, 1, "2.8.9", "Remove all members in a sorted set between the given lexicographical range", zremrangebylexCommand, nil},
-		{"zunionstore", -4, w | oom, 1, 1, "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", zunionstoreCommand, zsetNumkeysKeys(2, true)},
-		{"zinterstore", -4, w | oom, 1, 1, "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", zinterstoreCommand, zsetNumkeysKeys(2, true)},
-		{"zdiffstore", -4, w | oom, 1, 1, "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", zdiffstoreCommand, zsetNumkeysKeys(2, true)},
-		{"zunion", -3, r, 0, 0, "6.2.0", "Add multiple sorted sets", zunionCommand, zsetNumkeysKeys(1, false)},
-		{"zinter", -3, r, 0, 0, "6.2.0", "Intersect multiple sorted sets", zinterCommand, zsetNumkeysKeys(1, false)},
-		{"zintercard", -3, r, 0, 0, "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", zintercardCommand, zsetNumkeysKeys(1, false)},
-		{"zdiff", -3, r, 0, 0, "6.2.0", "Subtract multiple sorted sets", zdiffCommand, zsetNumkeysKeys(1, false)},
+		{"zunionstore", -4, w | oom, 1, 1, "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", zunionstoreCommand, numkeysKeyPositions(2, true)},
+		{"zinterstore", -4, w | oom, 1, 1, "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", zinterstoreCommand, numkeysKeyPositions(2, true)},
+		{"zdiffstore", -4, w | oom, 1, 1, "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", zdiffstoreCommand, numkeysKeyPositions(2, true)},
+		{"zunion", -3, r, 0, 0, "6.2.0", "Add multiple sorted sets", zunionCommand, numkeysKeyPositions(1, false)},
+		{"zinter", -3, r, 0, 0, "6.2.0", "Intersect multiple sorted sets", zinterCommand, numkeysKeyPositions(1, false)},
+		{"zintercard", -3, r, 0, 0, "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", zintercardCommand, numkeysKeyPositions(1, false)},
+		{"zdiff", -3, r, 0, 0, "6.2.0", "Subtract multiple sorted sets", zdiffCommand, numkeysKeyPositions(1, false)},
 		{"zrange", -4, r, 1, 1, "1.2.0", "Return a range of members in a sorted set", zrangeCommand, nil},
 		{"zrangestore", -5, w | oom, 1, 2, "6.2.0", "Store a range of members from sorted set into another key", zrangestoreCommand, nil},
 		{"zrangebyscore", -4, r, 1, 1, "1.0.5", "Return a range of members in a sorted set, by score", zrangebyscoreCommand, nil},
@@ -1471,7 +1306,7 @@ func init() {
 		{"zscan", -3, r, 1, 1, "2.8.0", "Incrementally iterate sorted sets elements and associated scores", zscanCommand, nil},
 		{"zpopmin", -2, w | fast, 1, 1, "5.0.0", "Remove and return members with the lowest scores in a sorted set", zpopminCommand, nil},
 		{"zpopmax", -2, w | fast, 1, 1, "5.0.0", "Remove and return members with the highest scores in a sorted set", zpopmaxCommand, nil},
-		{"zmpop", -4, w, 0, 0, "7.0.0", "Remove and return members with scores in a sorted set", zmpopCommand, zsetNumkeysKeys(1, false)},
+		{"zmpop", -4, w, 0, 0, "7.0.0", "Remove and return members with scores in a sorted set", zmpopCommand, numkeysKeyPositions(1, false)},
 		{"zrandmember", -2, r, 1, 1, "6.2.0", "Get one or multiple random elements from a sorted set", zrandmemberCommand, nil},
 	}
 	for _, s := range specs {
