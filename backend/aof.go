@@ -962,10 +962,16 @@ func (s *Server) startAOFRewrite() (string, error) {
 	}
 	if !a.on && !a.enabling {
 		// BGREWRITEAOF with appendonly off writes a standalone AOF in
-		// the directory, as Redis does, without switching it on.
+		// the directory, as Redis does, without switching it on; the
+		// sequence numbers go on from any manifest already there.
 		a.dir = s.aofDir()
 		if err := os.MkdirAll(a.dir, 0o755); err != nil {
 			return "", fmt.Errorf("ERR Can't open or create append-only dir %s: %v", a.dir, err)
+		}
+		if b, err := os.ReadFile(filepath.Join(a.dir, s.aofManifestName())); err == nil {
+			if m, err := parseManifest(b); err == nil {
+				a.man = m
+			}
 		}
 	}
 	a.lastRewriteTry = s.timeNow()

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -345,4 +346,44 @@ func TestManifestParse(t *testing.T) {
 			t.Errorf("parsed bad manifest %q", bad)
 		}
 	}
+}
+
+// TestAOFAutoRewrite: the AOF is rewritten on its own once it grows past
+// auto-aof-rewrite-min-size by auto-aof-rewrite-percentage.
+func TestAOFAutoRewrite(t *testing.T) {
+	dir := t.TempDir()
+	_, addr := startPersistServer(t, dir, func(o *Options) {
+		o.AppendOnly, o.Save = true, nil
+		o.AutoAOFRewriteMinSize, o.AutoAOFRewritePercent = 64<<10, 100
+	})
+	rc := dialRESP(t, addr)
+	for i := 0; i < 2000; i++ {
+		rc.must(t, "SET", "key", strings.Repeat("x", 100))
+	}
+	testutil.WaitFor(t, 10*time.Second, 10*time.Millisecond, func() (bool, string) {
+		v := persistInfo(t, rc, "aof_rewrites")
+		return v != "0", "aof_rewrites " + v
+	})
+	waitPersistIdle(t, rc)
+	// The data is one key, so the rewritten base is tiny (the writes
+	// since the rewrite are in the incr file).
+	if size, _ := strconv.Atoi(persistInfo(t, rc, "aof_base_size")); size == 0 || size > 1000 {
+		t.Fatalf("aof_base_size after the rewrite: %d", size)
+	}
+}
+
+// TestDebugLoadAOF: DEBUG LOADAOF replays the AOF into an emptied dataset.
+func TestDebugLoadAOF(t *testing.T) {
+	_, addr := startPersistServer(t, "", func(o *Options) { o.AppendOnly, o.EnableDebugCommand = true, "yes" })
+	fillAllTypes(t, addr)
+	want := dumpRESP(t, addr, 16)
+	rc := dialRESP(t, addr)
+	if v := rc.must(t, "DEBUG", "LOADAOF"); v != "OK" {
+		t.Fatalf("DEBUG LOADAOF: %v", v)
+	}
+	compareDumps(t, "after DEBUG LOADAOF", want, dumpRESP(t, addr, 16))
+	rc.must(t, "SET", "more", "1")
+	want["0/\"more\""] = "string|-1|\"1\""
+	rc.must(t, "DEBUG", "LOADAOF")
+	compareDumps(t, "after a second DEBUG LOADAOF", want, dumpRESP(t, addr, 16))
 }

@@ -328,8 +328,18 @@ func (s *Server) bgsaveJob(sn *snapshot, tmp, target string, aux []auxField, opt
 		// (FLUSHALL, SHUTDOWN) cannot be overwritten by it.
 		if rerr := os.Rename(tmp, target); rerr != nil {
 			err = fmt.Errorf("Error moving temp DB file %s on the final destination %s: %w", filepath.Base(tmp), filepath.Base(target), rerr)
-		} else if serr := fsyncDir(filepath.Dir(target)); serr != nil {
-			err = serr
+		} else {
+			// The rename is made durable without the lock: a
+			// directory fsync can take a while on a busy disk.
+			s.mu.Unlock()
+			if serr := fsyncDir(filepath.Dir(target)); serr != nil {
+				err = fmt.Errorf("Failed to fsync directory while saving DB: %w", serr)
+			}
+			s.mu.Lock()
+			if err == nil && p.childAbort {
+				// A newer synchronous save replaced the file meanwhile.
+				err = errChildAborted
+			}
 		}
 	}
 	p.lastBgsaveSecs = int64(time.Since(start).Seconds())
@@ -344,7 +354,7 @@ func (s *Server) bgsaveJob(sn *snapshot, tmp, target string, aux []auxField, opt
 		s.log.Warn("Background saving error: "+err.Error(), zap.String("event", "bgsave-failed"), zap.Error(err))
 	default:
 		s.log.Info("DB saved on disk", zap.String("event", "rdb-saved"), zap.String("file", target))
-		s.dirty -= p.dirtyAtBgsave
+		s.dirty = max(s.dirty-p.dirtyAtBgsave, 0)
 		p.lastSave = s.timeNow()
 		p.lastBgsaveOK = true
 		s.log.Info("Background saving terminated with success", zap.String("event", "bgsave-done"))
@@ -380,6 +390,13 @@ func (s *Server) writeSnapshotFile(sn *snapshot, tmp string, aux []auxField, opt
 // stalling clients; writes to w happen without the lock. It must not be
 // called with the lock held.
 func (s *Server) SnapshotTo(w io.Writer, aux map[string]string) error {
+	return s.SnapshotToFunc(w, func() map[string]string { return aux })
+}
+
+// SnapshotToFunc is SnapshotTo with the aux fields computed by begin, which
+// runs under the lock at the very instant the snapshot starts (so that a
+// replication offset in them matches the snapshot exactly).
+func (s *Server) SnapshotToFunc(w io.Writer, begin func() map[string]string) error {
 	var sn *snapshot
 	var fields []auxField
 	var opts rdb.EncoderOptions
@@ -387,7 +404,7 @@ func (s *Server) SnapshotTo(w io.Writer, aux map[string]string) error {
 		s.waitChild()
 		s.mu.Lock()
 		if s.acquireChild(childRDB) {
-			fields = s.rdbAuxFields(aux, false)
+			fields = s.rdbAuxFields(begin(), false)
 			opts = s.encoderOptions()
 			sn = s.beginSnapshot()
 		}

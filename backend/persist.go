@@ -5,7 +5,9 @@ package backend
 // bookkeeping INFO persistence reports.
 //
 // Files are replaced the way Redis does it: the snapshot is written to a
-// temporary file in the same directory, fsynced, renamed over the target,
+// temporary file in the same directory (temp-<pid>.rdb for BGSAVE,
+// temp-sync-<pid>.rdb for the synchronous saves, which may run while an
+// aborted BGSAVE still holds its file), fsynced, renamed over the target,
 // and the directory is fsynced so that the rename itself survives a power
 // loss. A crash at any moment leaves either the old or the new complete
 // file under the target name.
@@ -777,7 +779,7 @@ func (s *Server) persistenceInfo(b *strings.Builder) {
 	w.kv("aof_last_cow_size", 0)
 	w.kv("module_fork_in_progress", 0)
 	w.kv("module_fork_last_cow_size", 0)
-	if a.on {
+	if a.on || a.enabling {
 		w.kv("aof_current_size", a.size)
 		w.kv("aof_base_size", a.baseSize)
 		w.kv("aof_pending_rewrite", boolInt(a.rewriteScheduled))
