@@ -3,7 +3,6 @@ package backend
 import (
 	"fmt"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -190,15 +189,13 @@ func infoField(t *testing.T, c *testutil.RawConn, field string) int64 {
 // of writes failing, and that used memory stays in the neighbourhood of
 // the limit.
 func TestEvictionUnderLoad(t *testing.T) {
-	_, addr := startTestServer(t, func(o *Options) { o.NotifyKeyspace = "Ee" })
-	c := testutil.Dial(t, addr)
-	sub := testutil.Dial(t, addr)
+	// used_memory is the whole process's heap, so the node runs in a
+	// process of its own: in this test binary it would also count every
+	// other test's servers and garbage.
+	node := testutil.StartWarden(t, "--notify-keyspace-events", "Ee")
+	c := testutil.Dial(t, node.Addr())
+	sub := testutil.Dial(t, node.Addr())
 	sub.Do("SUBSCRIBE", "__keyevent@0__:evicted")
-	// used_memory is the whole process's heap: in a test binary that is
-	// also every earlier test's garbage. Collect it first so the limit is
-	// about this server's keys.
-	runtime.GC()
-	time.Sleep(150 * time.Millisecond) // the estimate is refreshed every 100 ms
 	base := infoField(t, c, "used_memory")
 	limit := base + 16<<20
 	c.Do("CONFIG", "SET", "maxmemory", strconv.FormatInt(limit, 10), "maxmemory-policy", "allkeys-lru")

@@ -766,7 +766,17 @@ func (c *Client) incrDecr(incr int64) {
 	value += incr
 	// The TTL survives: Redis updates the value in place or overwrites it
 	// with dbOverwrite, both of which keep the expire.
-	c.storeString(key, strconv.AppendInt(nil, value, 10), e != nil, true, encAuto)
+	if e != nil {
+		// In place, as APPEND does: counters are hot keys and a fresh
+		// entry per increment is pure allocation. The capacity is capped
+		// at the length so a longer number never writes past this
+		// value's own bytes.
+		db.preserve(key, e)
+		e.str = strconv.AppendInt(e.str[:0:len(e.str)], value, 10)
+		e.enc = encAuto
+	} else {
+		c.storeString(key, strconv.AppendInt(nil, value, 10), false, true, encAuto)
+	}
 	c.srv.keyModified(db, key)
 	c.srv.notify(notifyString, "incrby", key, db.id)
 	c.srv.Dirty(1)
