@@ -238,7 +238,13 @@ func TestDiffReplRealReplicaSync(t *testing.T) {
 	testutil.RequireBinary(t, "redis-server")
 	for _, diskless := range []bool{true, false} {
 		t.Run(fmt.Sprintf("diskless=%v", diskless), func(t *testing.T) {
-			s, maddr := startReplServer(t, func(o *Options) { o.ReplDisklessSync = diskless })
+			s, maddr := startReplServer(t, func(o *Options) {
+				o.ReplDisklessSync = diskless
+				// The load below runs for a fixed time, so how much it
+				// writes depends on the machine's speed: the backlog must
+				// hold it all for the partial resync to be possible.
+				o.ReplBacklogSize = 256 << 20
+			})
 			mport := strconv.Itoa(s.opts.Port)
 			populateAllTypes(t, maddr)
 

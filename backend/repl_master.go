@@ -41,8 +41,6 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"go.uber.org/zap"
-
-	"github.com/wardenhq/warden/backend/rdb"
 )
 
 func init() {
@@ -620,7 +618,7 @@ func (s *Server) runDisklessSync(job *syncJob) {
 	targets := append([]*replicaConn(nil), job.replicas...)
 	s.mu.Unlock()
 	f := &fanout{s: s, job: job, mark: []byte(randomHex(40)), targets: targets}
-	err := s.replSnapshot(f, func() map[string]string { return s.syncBegin(job) })
+	err := s.SnapshotToFunc(f, func() map[string]string { return s.syncBegin(job) })
 	if err == nil {
 		// A filtered (functions-only) RDB: warden has no functions, so
 		// it is an RDB without databases.
@@ -716,7 +714,7 @@ func (s *Server) runDiskSync(job *syncJob) {
 	var size int64
 	if err == nil {
 		bw := bufio.NewWriterSize(f, 1<<20)
-		err = s.replSnapshot(bw, func() map[string]string { return s.syncBegin(job) })
+		err = s.SnapshotToFunc(bw, func() map[string]string { return s.syncBegin(job) })
 		if err == nil {
 			err = bw.Flush()
 		}
@@ -825,38 +823,6 @@ func (s *Server) replStartStream(rc *replicaConn) {
 	}
 	rc.pendingSoftSince = time.Time{}
 	s.wake(rc.c)
-}
-
-// replSnapshot is SnapshotTo with the aux fields computed under the lock at
-// the very instant the snapshot begins, so the +FULLRESYNC offset, the
-// repl-offset aux field and the start of the buffering all agree.
-func (s *Server) replSnapshot(w io.Writer, begin func() map[string]string) error {
-	var sn *snapshot
-	var fields []auxField
-	var opts rdb.EncoderOptions
-	for sn == nil {
-		s.waitChild()
-		s.mu.Lock()
-		if s.acquireChild(childRDB) {
-			fields = s.rdbAuxFields(begin(), false)
-			opts = s.encoderOptions()
-			sn = s.beginSnapshot()
-		}
-		s.mu.Unlock()
-	}
-	var chunk bytes.Buffer
-	sink, err := newRDBSink(&chunk, opts, fields)
-	if err == nil {
-		err = sn.walk(sink, &chunk, w)
-	}
-	s.mu.Lock()
-	sn.finish()
-	if err == nil && s.persist.childAbort {
-		err = errChildAborted
-	}
-	s.releaseChild()
-	s.mu.Unlock()
-	return err
 }
 
 // --- replicas going away -------------------------------------------------------
