@@ -104,7 +104,7 @@ func runServer(args []string) int {
 				log.Error("Errors trying to shut down the server", zap.String("event", "shutdown-failed"), zap.Error(err))
 			}
 		case <-srv.Done():
-			log.Info("Redis is now ready to exit, bye bye...", zap.String("event", "exit"))
+			log.Info("Server stopped", zap.String("event", "exit"))
 			return 0
 		}
 	}
