@@ -38,6 +38,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wardenhq/warden/backend/rdb"
+	"github.com/wardenhq/warden/internal/resp"
 )
 
 // aofState is the AOF part of persistState. Guarded by Server.mu.
@@ -316,23 +317,8 @@ func init() {
 	}
 }
 
-// appendCommand appends args as a RESP multibulk.
-func appendCommand(dst []byte, args ...[]byte) []byte {
-	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(len(args)), 10)
-	dst = append(dst, '\r', '\n')
-	for _, a := range args {
-		dst = append(dst, '$')
-		dst = strconv.AppendInt(dst, int64(len(a)), 10)
-		dst = append(dst, '\r', '\n')
-		dst = append(dst, a...)
-		dst = append(dst, '\r', '\n')
-	}
-	return dst
-}
-
 func appendSelect(dst []byte, db int) []byte {
-	return appendCommand(dst, []byte("SELECT"), strconv.AppendInt(nil, int64(db), 10))
+	return resp.AppendCommand(dst, []byte("SELECT"), strconv.AppendInt(nil, int64(db), 10))
 }
 
 // aofPropagate is the AOF's propagation sink (feedAppendOnlyFile). A
@@ -347,7 +333,7 @@ func (s *Server) aofPropagate(db int, args [][]byte) {
 		a.buf = appendSelect(a.buf, db)
 		a.curDB = db
 	}
-	a.buf = appendCommand(a.buf, args...)
+	a.buf = resp.AppendCommand(a.buf, args...)
 	switch {
 	case strings.EqualFold(string(args[0]), "multi"):
 		a.inMulti = true
@@ -1202,7 +1188,7 @@ type aofSink struct {
 const aofItemsPerCmd = 64
 
 func (sk *aofSink) emit(args ...[]byte) {
-	sk.b = appendCommand(sk.b[:0], args...)
+	sk.b = resp.AppendCommand(sk.b[:0], args...)
 	sk.buf.Write(sk.b)
 }
 

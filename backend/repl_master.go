@@ -41,6 +41,8 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"go.uber.org/zap"
+
+	"github.com/wardenhq/warden/internal/resp"
 )
 
 func init() {
@@ -111,7 +113,7 @@ func (s *Server) replPropagate(db int, args [][]byte) {
 		buf = appendSelect(buf, db)
 		r.seldb = db
 	}
-	buf = appendCommand(buf, args...)
+	buf = resp.AppendCommand(buf, args...)
 	s.replFeed(buf)
 	if cap(buf) <= 64<<10 {
 		r.scratch = buf
@@ -128,7 +130,7 @@ func (s *Server) replFeedCommand(args ...string) {
 	for i, a := range args {
 		b[i] = []byte(a)
 	}
-	s.replFeed(appendCommand(nil, b...))
+	s.replFeed(resp.AppendCommand(nil, b...))
 }
 
 // replResumeFromRDB is Redis 7.0's master restart: the history of the RDB

@@ -502,7 +502,7 @@ type psyncResult struct {
 }
 
 func (h *handshake) send(args ...string) error {
-	return h.write(appendCommandStrings(nil, args...))
+	return h.write(resp.AppendCommandStrings(nil, args...))
 }
 
 func (h *handshake) write(b []byte) error {
@@ -550,20 +550,6 @@ func (h *handshake) failoverResult(accepted bool, why string) bool {
 	return s.replicaCurrent(h.gen)
 }
 
-func appendCommandStrings(dst []byte, args ...string) []byte {
-	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(len(args)), 10)
-	dst = append(dst, '\r', '\n')
-	for _, a := range args {
-		dst = append(dst, '$')
-		dst = strconv.AppendInt(dst, int64(len(a)), 10)
-		dst = append(dst, '\r', '\n')
-		dst = append(dst, a...)
-		dst = append(dst, '\r', '\n')
-	}
-	return dst
-}
-
 // run performs PING, AUTH, REPLCONF and PSYNC as a 7.0 replica: the block
 // after PING is pipelined, and PSYNC waits for all its replies (a real
 // master refuses PSYNC with pending output).
@@ -585,16 +571,16 @@ func (h *handshake) run(cfg linkConfig, cached *cachedMaster) (psyncResult, erro
 	var b []byte
 	if cfg.auth != "" {
 		if cfg.user != "" {
-			b = appendCommandStrings(b, "AUTH", cfg.user, cfg.auth)
+			b = resp.AppendCommandStrings(b, "AUTH", cfg.user, cfg.auth)
 		} else {
-			b = appendCommandStrings(b, "AUTH", cfg.auth)
+			b = resp.AppendCommandStrings(b, "AUTH", cfg.auth)
 		}
 	}
-	b = appendCommandStrings(b, "REPLCONF", "listening-port", strconv.Itoa(cfg.listenPort))
+	b = resp.AppendCommandStrings(b, "REPLCONF", "listening-port", strconv.Itoa(cfg.listenPort))
 	if cfg.announceIP != "" {
-		b = appendCommandStrings(b, "REPLCONF", "ip-address", cfg.announceIP)
+		b = resp.AppendCommandStrings(b, "REPLCONF", "ip-address", cfg.announceIP)
 	}
-	b = appendCommandStrings(b, "REPLCONF", "capa", "eof", "capa", "psync2")
+	b = resp.AppendCommandStrings(b, "REPLCONF", "capa", "eof", "capa", "psync2")
 	if err := h.write(b); err != nil {
 		return psyncResult{}, fmt.Errorf("Sending command to master in replication handshake: %w", err)
 	}
@@ -1059,7 +1045,7 @@ func (k *keepaliveReader) Read(p []byte) (int, error) {
 // --- the command stream ------------------------------------------------------
 
 func ackCommand(off int64) []byte {
-	return appendCommandStrings(nil, "REPLCONF", "ACK", strconv.FormatInt(off, 10))
+	return resp.AppendCommandStrings(nil, "REPLCONF", "ACK", strconv.FormatInt(off, 10))
 }
 
 // errMasterKilled reports a CLIENT KILL of the master client.
