@@ -17,15 +17,7 @@ import (
 // checkAOF runs redis-check-aof on the manifest when it is installed.
 func checkAOF(t testing.TB, manifest string) {
 	t.Helper()
-	bin, err := exec.LookPath("redis-check-aof")
-	if err != nil {
-		t.Logf("redis-check-aof not installed; skipping the external check")
-		return
-	}
-	out, err := exec.Command(bin, manifest).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "All AOF files and manifest are valid") {
-		t.Fatalf("redis-check-aof %s: %v\n%s", manifest, err, out)
-	}
+	checkWithRedisTool(t, "redis-check-aof", manifest, "All AOF files and manifest are valid")
 }
 
 func readManifest(t testing.TB, dir string) aofManifest {

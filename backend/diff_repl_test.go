@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,46 +20,20 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"go.uber.org/zap"
 
 	"github.com/wardenhq/warden/internal/testutil"
 )
 
-// startReplServer is startTestServer with a logger (WARDEN_TEST_LOG=1
-// prints the node's log through t.Log) and replication-friendly defaults.
+// startReplServer is startTestServer with replication-friendly defaults:
+// diskless syncs start at once instead of waiting for more replicas.
 func startReplServer(t testing.TB, tweak func(*Options)) (*Server, string) {
 	t.Helper()
-	opts := DefaultOptions()
-	opts.Bind = []string{"127.0.0.1"}
-	opts.Port = freePort(t)
-	opts.Dir = t.TempDir()
-	opts.ReplDisklessSyncDelay = 0
-	if tweak != nil {
-		tweak(opts)
-	}
-	log := zap.NewNop()
-	if os.Getenv("WARDEN_TEST_LOG") != "" {
-		l, err := zap.NewDevelopment()
-		if err == nil {
-			log = l
-		}
-	}
-	s, err := New(opts, log)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		select {
-		case <-s.Done():
-		case <-time.After(10 * time.Second):
-			t.Errorf("server did not stop")
+	return startTestServer(t, func(o *Options) {
+		o.ReplDisklessSyncDelay = 0
+		if tweak != nil {
+			tweak(o)
 		}
 	})
-	return s, net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
 }
 
 func replClient(addr string) *redis.Client {

@@ -318,14 +318,21 @@ func canonicalRDB(t testing.TB, path string) (map[string]string, map[string]stri
 // checkRDB runs redis-check-rdb on path when it is installed.
 func checkRDB(t testing.TB, path string) {
 	t.Helper()
-	bin, err := exec.LookPath("redis-check-rdb")
+	checkWithRedisTool(t, "redis-check-rdb", path, "RDB looks OK")
+}
+
+// checkWithRedisTool runs one of Redis's file checkers on path and fails
+// unless its output says ok; without the tool it only logs.
+func checkWithRedisTool(t testing.TB, tool, path, ok string) {
+	t.Helper()
+	bin, err := exec.LookPath(tool)
 	if err != nil {
-		t.Logf("redis-check-rdb not installed; skipping the external check")
+		t.Logf("%s not installed; skipping the external check", tool)
 		return
 	}
 	out, err := exec.Command(bin, path).CombinedOutput()
-	if err != nil || !bytes.Contains(out, []byte("RDB looks OK")) {
-		t.Fatalf("redis-check-rdb %s: %v\n%s", path, err, out)
+	if err != nil || !strings.Contains(string(out), ok) {
+		t.Fatalf("%s %s: %v\n%s", tool, path, err, out)
 	}
 }
 

@@ -1,6 +1,9 @@
 package backend
 
 import (
+	"os"
+
+	"go.uber.org/zap"
 	"net"
 	"strconv"
 	"testing"
@@ -19,7 +22,12 @@ func startTestServer(t testing.TB, tweak func(*Options)) (*Server, string) {
 	if tweak != nil {
 		tweak(opts)
 	}
-	s, err := New(opts, nil)
+	// WARDEN_TEST_LOG=1 shows the node's log, for debugging a test.
+	var log *zap.Logger
+	if os.Getenv("WARDEN_TEST_LOG") != "" {
+		log, _ = zap.NewDevelopment()
+	}
+	s, err := New(opts, log)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
