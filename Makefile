@@ -6,7 +6,7 @@ BIN       := bin/warden
 DATA      ?= data
 PKGS      := ./...
 TEST_PKGS ?= ./...
-DEB_PKGS  := redis-server redis-sentinel redis-tools haproxy
+DEB_PKGS  := redis-server redis-sentinel redis-tools haproxy python3-redis
 
 .PHONY: build run test test-short deps bench bench-server fuzz lint vet clean
 

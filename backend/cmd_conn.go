@@ -183,7 +183,12 @@ func helloCommand(c *Client) {
 	if s.isReplica() {
 		role = "replica"
 	}
-	c.ReplyMap(7)
+	// A sentinel answers 6 pairs: mode sentinel and no role.
+	pairs, mode := 7, "standalone"
+	if s.opts.SentinelMode {
+		pairs, mode = 6, "sentinel"
+	}
+	c.ReplyMap(pairs)
 	c.ReplyBulkString("server")
 	c.ReplyBulkString("redis")
 	c.ReplyBulkString("version")
@@ -193,9 +198,11 @@ func helloCommand(c *Client) {
 	c.ReplyBulkString("id")
 	c.ReplyInt(int64(c.id))
 	c.ReplyBulkString("mode")
-	c.ReplyBulkString("standalone")
-	c.ReplyBulkString("role")
-	c.ReplyBulkString(role)
+	c.ReplyBulkString(mode)
+	if !s.opts.SentinelMode {
+		c.ReplyBulkString("role")
+		c.ReplyBulkString(role)
+	}
 	c.ReplyBulkString("modules")
 	c.ReplyArray(0)
 }

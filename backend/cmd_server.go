@@ -310,7 +310,7 @@ func (s *Server) commandPaused(c *Client, argv [][]byte) bool {
 	if p.typ == pauseOff {
 		return false
 	}
-	cmd := lookupCommandArgs(argv)
+	cmd := s.lookupCommandArgs(argv)
 	if cmd == nil {
 		return false
 	}
@@ -340,11 +340,11 @@ func mayReplicate(c *Client, cmd *Command) bool {
 
 // lookupCommandArgs resolves argv to its command or subcommand without
 // replying; nil when unknown.
-func lookupCommandArgs(argv [][]byte) *Command {
+func (s *Server) lookupCommandArgs(argv [][]byte) *Command {
 	if len(argv) == 0 {
 		return nil
 	}
-	cmd := commands[strings.ToLower(string(argv[0]))]
+	cmd := s.cmds[strings.ToLower(string(argv[0]))]
 	if cmd == nil || cmd.Sub == nil || len(argv) < 2 {
 		return cmd
 	}
@@ -352,10 +352,10 @@ func lookupCommandArgs(argv [][]byte) *Command {
 }
 
 // lookupCommandName resolves "get" or "config|get".
-func lookupCommandName(name string) *Command {
+func (s *Server) lookupCommandName(name string) *Command {
 	name = strings.ToLower(name)
 	parent, sub, isSub := strings.Cut(name, "|")
-	cmd := commands[parent]
+	cmd := s.cmds[parent]
 	if !isSub || cmd == nil {
 		return cmd
 	}
@@ -515,6 +515,11 @@ func slowlogHelpCommand(c *Client) {
 // addReplyVerbatim: a bulk string in RESP2, a "txt" verbatim string in
 // RESP3 (checked against redis-server 7.0.15).
 func infoCommand(c *Client) {
+	if c.srv.opts.SentinelMode {
+		// A sentinel's INFO is a plain bulk string, in RESP3 too.
+		c.ReplyBulkString(c.srv.genSentinelInfo(c.argv[1:]))
+		return
+	}
 	c.ReplyVerbatim(c.srv.genInfo(c.argv[1:]))
 }
 
@@ -572,6 +577,9 @@ func shutdownCommand(c *Client) {
 		c.ReplyError("ERR No shutdown in progress.")
 		return
 	}
+	if s.opts.SentinelMode {
+		save, nosave = false, true // a sentinel never saves, SAVE or not
+	}
 	s.log.Warn("User requested shutdown...", zap.String("event", "shutdown"))
 	if (save || (len(s.opts.Save) > 0 && !nosave)) && shutdownSaveHook != nil {
 		s.log.Info("Saving the final RDB snapshot before exiting.", zap.String("event", "shutdown-save"))
@@ -584,12 +592,13 @@ func shutdownCommand(c *Client) {
 			s.log.Warn("Error trying to save the DB, exiting anyway (FORCE).", zap.Error(err))
 		}
 	}
-	s.log.Warn("Redis is now ready to exit, bye bye...", zap.String("event", "shutdown-ready"))
+	s.log.Warn(s.readyToExitText(), zap.String("event", "shutdown-ready"))
 	// Nothing is replied: the client sees the connection close, as with
 	// Redis, whose process exits. Shutdown waits for the event loops, one
-	// of which is running this command, so it runs on its own goroutine.
+	// of which is running this command, so it runs on its own goroutine
+	// (after the OnShutdown callbacks, which must not run under the lock).
 	c.flags |= flagCloseASAP
-	go s.Shutdown()
+	go s.stopAfterHooks()
 }
 
 // ---- COMMAND -------------------------------------------------------------
@@ -806,14 +815,14 @@ func (c *Client) replyCommandDocs(cmd *Command) {
 }
 
 func commandCommand(c *Client) {
-	names := CommandNames()
+	names := c.srv.commandNames()
 	c.ReplyArray(len(names))
 	for _, n := range names {
-		c.replyCommandInfo(commands[n])
+		c.replyCommandInfo(c.srv.cmds[n])
 	}
 }
 
-func commandCountCommand(c *Client) { c.ReplyInt(int64(len(commands))) }
+func commandCountCommand(c *Client) { c.ReplyInt(int64(len(c.srv.cmds))) }
 
 func commandInfoCommand(c *Client) {
 	if len(c.argv) == 2 {
@@ -822,19 +831,19 @@ func commandInfoCommand(c *Client) {
 	}
 	c.ReplyArray(len(c.argv) - 2)
 	for _, a := range c.argv[2:] {
-		c.replyCommandInfo(lookupCommandName(string(a)))
+		c.replyCommandInfo(c.srv.lookupCommandName(string(a)))
 	}
 }
 
 func commandDocsCommand(c *Client) {
 	var cmds []*Command
 	if len(c.argv) == 2 {
-		for _, n := range CommandNames() {
-			cmds = append(cmds, commands[n])
+		for _, n := range c.srv.commandNames() {
+			cmds = append(cmds, c.srv.cmds[n])
 		}
 	} else {
 		for _, a := range c.argv[2:] {
-			if cmd := lookupCommandName(string(a)); cmd != nil {
+			if cmd := c.srv.lookupCommandName(string(a)); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		}
@@ -881,7 +890,7 @@ func commandKeyPositions(cmd *Command, argv [][]byte) (pos []int, ok bool) {
 func commandGetKeysCommand(c *Client) {
 	withFlags := c.cmd.Name == "command|getkeysandflags"
 	argv := c.argv[2:]
-	cmd := lookupCommandArgs(argv)
+	cmd := c.srv.lookupCommandArgs(argv)
 	switch {
 	case cmd == nil:
 		c.ReplyError("ERR Invalid command specified")
@@ -949,8 +958,8 @@ func commandListCommand(c *Client) {
 		i += 2
 	}
 	var out []string
-	for _, n := range CommandNames() {
-		cmd := commands[n]
+	for _, n := range c.srv.commandNames() {
+		cmd := c.srv.cmds[n]
 		if filter == nil || filter(cmd) {
 			out = append(out, cmd.Name)
 		}

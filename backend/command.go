@@ -82,8 +82,9 @@ func (f CmdFlags) Names() []string {
 	return out
 }
 
-// commands is the command table, filled by register from each family's
-// init.
+// commands is the built-in command table, filled by register from each
+// family's init. Dispatch uses each Server's own copy (Server.cmds), which
+// sentinel mode filters and RegisterCommand extends.
 var commands = map[string]*Command{}
 
 // register adds commands to the table. Families call it from init.
@@ -99,10 +100,11 @@ func register(cmds ...*Command) {
 	}
 }
 
-// LookupCommand finds a command by name, case-insensitively.
+// LookupCommand finds a built-in command by name, case-insensitively. A
+// Server's own table may differ (sentinel mode, RegisterCommand).
 func LookupCommand(name string) *Command { return commands[strings.ToLower(name)] }
 
-// CommandNames lists every command name, sorted.
+// CommandNames lists every built-in command name, sorted.
 func CommandNames() []string {
 	names := make([]string, 0, len(commands))
 	for n := range commands {
@@ -126,7 +128,7 @@ func (cmd *Command) arityOK(n int) bool {
 // error and returning nil when it cannot.
 func (c *Client) lookupArgs(argv [][]byte) *Command {
 	name := strings.ToLower(string(argv[0]))
-	cmd := commands[name]
+	cmd := c.srv.cmds[name]
 	if cmd == nil {
 		var b strings.Builder
 		fmt.Fprintf(&b, "ERR unknown command '%s', with args beginning with: ", trunc128(string(argv[0])))
@@ -197,7 +199,7 @@ func (c *Client) lookupName(name []byte) *Command {
 		buf = append(buf, ch)
 	}
 	c.nameBuf = buf
-	return commands[string(buf)]
+	return c.srv.cmds[string(buf)]
 }
 
 func (s *Server) dispatch(c *Client, argv [][]byte) {
@@ -206,11 +208,13 @@ func (s *Server) dispatch(c *Client, argv [][]byte) {
 		// fast path: no subcommand resolution
 	} else {
 		name := strings.ToLower(string(argv[0]))
-		if c.flags&flagMulti != 0 && !isTxControl(name) {
-			c.execDirty = true
-		}
 		cmd = c.lookupArgs(argv)
 		if cmd == nil {
+			// lookupArgs replied an error (unknown command or subcommand,
+			// wrong arity): a surrounding MULTI must abort.
+			if c.flags&flagMulti != 0 && !isTxControl(name) {
+				c.execDirty = true
+			}
 			if cs := s.stats.cmdStats[name]; cs != nil {
 				cs.rejected++
 			}

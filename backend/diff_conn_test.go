@@ -97,6 +97,21 @@ func TestDiffConnCommands(t *testing.T) {
 		s.add("CLIENT", "TRACKINGINFO")
 		s.add("CLIENT", "HELP")
 		s.add("CLIENT", "HELP", "x")
+		// Commands with subcommands queue inside MULTI like any other
+		// (Sentinel's reconfiguration transaction depends on it); a bad
+		// subcommand or arity aborts EXEC.
+		s.add("MULTI")
+		s.add("CLIENT", "SETNAME", "in-multi")
+		s.add("CLIENT", "KILL", "TYPE", "pubsub")
+		s.add("OBJECT", "ENCODING", "nokey")
+		s.add("EXEC")
+		s.add("MULTI")
+		s.add("CLIENT", "NOSUCHSUB")
+		s.add("CLIENT", "GETNAME")
+		s.add("EXEC")
+		s.add("MULTI")
+		s.add("CLIENT", "SETNAME")
+		s.add("EXEC")
 		// RESET leaves everything and goes back to RESP2 and db 0.
 		s.add("SELECT", "3")
 		s.add("CLIENT", "SETNAME", "before-reset")

@@ -41,12 +41,14 @@ var infoDefaultSections = map[string]bool{"server": true, "clients": true, "memo
 func (s *Server) genInfo(args [][]byte) string {
 	want := map[string]bool{}
 	all := false
+	dflt := len(args) == 0 // sections added with AddInfoSection are default ones
 	if len(args) == 0 {
 		want = infoDefaultSections
 	}
 	for _, a := range args {
 		switch name := strings.ToLower(string(a)); name {
 		case "default":
+			dflt = true
 			for k := range infoDefaultSections {
 				want[k] = true
 			}
@@ -68,6 +70,7 @@ func (s *Server) genInfo(args [][]byte) string {
 		}
 		s.infoSection(&b, sec)
 	}
+	s.addedInfoSections(&b, func(name string) bool { return all || dflt || want[name] })
 	return b.String()
 }
 
@@ -210,7 +213,11 @@ func (s *Server) infoServer(w infoWriter) {
 	w.kv("redis_git_sha1", "00000000")
 	w.kv("redis_git_dirty", 0)
 	w.kv("redis_build_id", "0")
-	w.kv("redis_mode", "standalone")
+	mode := "standalone"
+	if s.opts.SentinelMode {
+		mode = "sentinel"
+	}
+	w.kv("redis_mode", mode)
 	w.kv("os", unameOnce())
 	w.kv("arch_bits", strconv.IntSize)
 	w.kv("monotonic_clock", "POSIX clock_gettime")

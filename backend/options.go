@@ -7,6 +7,11 @@ import "time"
 // DefaultOptions, which holds Redis 7.0's defaults. Fields that CONFIG SET
 // may change at run time are read under the server lock.
 type Options struct {
+	// SentinelMode makes the node a Redis Sentinel's client port, as
+	// redis-server --sentinel: the sentinel command table, HELLO and INFO
+	// in their sentinel forms, and no persistence (sentinelmode.go).
+	SentinelMode bool
+
 	Bind           []string // addresses to listen on; default loopback only
 	Port           int
 	ProtectedMode  bool

@@ -557,7 +557,7 @@ func (s *Server) loadAtStart() error {
 		if found {
 			s.log.Info(fmt.Sprintf("DB loaded from append only file: %.3f seconds", time.Since(start).Seconds()), zap.String("event", "aof-loaded"))
 		}
-	} else {
+	} else if !s.opts.SentinelMode { // a sentinel has no dataset to load
 		found, err := s.loadRDBFile(false)
 		if err != nil {
 			s.log.Warn(err.Error(), zap.String("event", "rdb-load-failed"))

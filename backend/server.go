@@ -73,6 +73,12 @@ type Server struct {
 	persist persistState
 	// repl is the replication state (repl.go).
 	repl replState
+
+	// cmds is this server's command table: the built-in one (filtered in
+	// sentinel mode) plus what RegisterCommand added (sentinelmode.go).
+	cmds map[string]*Command
+	// ext is what an embedder attached: INFO sections, shutdown callbacks.
+	ext extState
 }
 
 type stats struct {
@@ -123,6 +129,7 @@ func New(opts *Options, log *zap.Logger) (*Server, error) {
 		s.dbs[i] = newDB(s, i)
 	}
 	s.pubsub.init()
+	s.initCommands()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -325,6 +332,9 @@ func (s *Server) Terminate() error { return s.shutdownWith(false, false) }
 // shutdownWith runs the shutdown hooks then stops the server. save forces
 // a final save, nosave skips it; neither means "if save points are set".
 func (s *Server) shutdownWith(save, nosave bool) error {
+	if s.opts.SentinelMode {
+		save, nosave = false, true // a sentinel never saves
+	}
 	s.mu.Lock()
 	for _, h := range shutdownHooks {
 		if err := h(s, save, nosave); err != nil {
@@ -333,8 +343,8 @@ func (s *Server) shutdownWith(save, nosave bool) error {
 		}
 	}
 	s.mu.Unlock()
-	s.log.Info("Redis is now ready to exit, bye bye...", zap.String("event", "shutdown"))
-	go s.Shutdown()
+	s.log.Info(s.readyToExitText(), zap.String("event", "shutdown"))
+	go s.stopAfterHooks()
 	return nil
 }
 

@@ -1,5 +1,6 @@
 // Command warden is the one binary of the warden HA stack. Its subcommands
-// are the components: `warden server` is a Redis-compatible node.
+// are the components: `warden server` is a Redis-compatible node, `warden
+// sentinel` a Redis-compatible sentinel.
 package main
 
 import (
@@ -11,9 +12,11 @@ const usage = `warden — a Redis-compatible high-availability stack
 
 Usage:
   warden server [redis.conf] [--directive value ...]   run a node (like redis-server)
+  warden sentinel sentinel.conf [--directive value ...]
+                                                      run a sentinel (like redis-sentinel)
   warden version                                      print the version
 
-Run "warden server --help" for the node's options.
+Run "warden server --help" or "warden sentinel --help" for their options.
 `
 
 // version is the warden release; the Redis version it speaks is in backend.
@@ -27,6 +30,8 @@ func main() {
 	switch os.Args[1] {
 	case "server":
 		os.Exit(runServer(os.Args[2:]))
+	case "sentinel":
+		os.Exit(runSentinel(os.Args[2:]))
 	case "version", "--version", "-v":
 		fmt.Printf("warden %s (speaks Redis 7.0)\n", version)
 	case "help", "--help", "-h":
