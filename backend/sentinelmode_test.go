@@ -32,36 +32,7 @@ import (
 // Start (RegisterCommand, AddInfoSection, OnShutdown).
 func startSentinelMode(t testing.TB, tweak func(*Options), setup func(*Server)) (*Server, string) {
 	t.Helper()
-	opts := DefaultSentinelOptions()
-	opts.Bind = []string{"127.0.0.1"}
-	opts.Port = freePort(t)
-	opts.Dir = t.TempDir()
-	if tweak != nil {
-		tweak(opts)
-	}
-	var log *zap.Logger
-	if os.Getenv("WARDEN_TEST_LOG") != "" {
-		log, _ = zap.NewDevelopment()
-	}
-	s, err := New(opts, log)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	if setup != nil {
-		setup(s)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		select {
-		case <-s.Done():
-		case <-time.After(10 * time.Second):
-			t.Errorf("server did not stop")
-		}
-	})
-	return s, net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
+	return startServerFrom(t, DefaultSentinelOptions(), tweak, setup)
 }
 
 // expectReplies sends each command and checks the raw reply.

@@ -15,7 +15,13 @@ import (
 // ends. It returns the server and its address.
 func startTestServer(t testing.TB, tweak func(*Options)) (*Server, string) {
 	t.Helper()
-	opts := DefaultOptions()
+	return startServerFrom(t, DefaultOptions(), tweak, nil)
+}
+
+// startServerFrom is startTestServer from the given base options, with
+// setup run between New and Start (RegisterCommand, AddInfoSection, ...).
+func startServerFrom(t testing.TB, opts *Options, tweak func(*Options), setup func(*Server)) (*Server, string) {
+	t.Helper()
 	opts.Bind = []string{"127.0.0.1"}
 	opts.Port = freePort(t)
 	opts.Dir = t.TempDir()
@@ -30,6 +36,9 @@ func startTestServer(t testing.TB, tweak func(*Options)) (*Server, string) {
 	s, err := New(opts, log)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
+	}
+	if setup != nil {
+		setup(s)
 	}
 	if err := s.Start(); err != nil {
 		t.Fatalf("start server: %v", err)

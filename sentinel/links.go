@@ -3,11 +3,13 @@ package sentinel
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -57,6 +59,7 @@ type coreSink interface {
 	PubSubActivity(l *core.Link, now time.Time)
 	Reply(req *core.Request, r *core.Reply, now time.Time)
 	Hello(payload string, now time.Time)
+	ConnectFailed(l *core.Link, refused bool, now time.Time)
 }
 
 // shellDeps is what the shell needs from its Sentinel, as functions so that
@@ -371,6 +374,12 @@ func (c *conn) run() {
 	nc, err := d.DialContext(c.ctx, "tcp", c.addr)
 	if err != nil {
 		c.finish(err)
+		if !c.pubsub {
+			// Whether the port was actively refused feeds the core's
+			// down-after-refused fast path.
+			refused := errors.Is(err, syscall.ECONNREFUSED)
+			sh.report(func(cs coreSink, now time.Time) { cs.ConnectFailed(c.l, refused, now) })
+		}
 		return
 	}
 	sh.mu.Lock()

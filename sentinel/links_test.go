@@ -28,6 +28,8 @@ type recorder struct {
 	sh    *shell
 	onUp  func(l *core.Link, pubsub bool) // runs under the lock, like core.LinkUp
 	hello []string
+	// dials records ConnectFailed reports: true for a refused dial.
+	dials []bool
 }
 
 func (r *recorder) with(f func(c coreSink, now time.Time)) {
@@ -51,6 +53,10 @@ func (r *recorder) PubSubActivity(l *core.Link, now time.Time) {}
 
 func (r *recorder) Reply(req *core.Request, rep *core.Reply, now time.Time) {
 	r.log = append(r.log, "reply "+strings.Join(req.Cmds[0], " ")+" "+fmtReply(rep))
+}
+
+func (r *recorder) ConnectFailed(l *core.Link, refused bool, now time.Time) {
+	r.dials = append(r.dials, refused)
 }
 
 func (r *recorder) Hello(payload string, now time.Time) {
@@ -448,6 +454,20 @@ func TestLinkDialFailureAndReconnect(t *testing.T) {
 	rec.locked(func() { sh.Open(m.Link, m) })
 	rec.waitLog(t, "down cc")
 	rec.waitLog(t, "down pc")
+	// The command connection's dial was refused, and the core is told so
+	// (the pub/sub connection's dials are not reported).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var dials []bool
+		rec.locked(func() { dials = append(dials, rec.dials...) })
+		if len(dials) == 1 && dials[0] {
+			break
+		}
+		if len(dials) > 1 || time.Now().After(deadline) {
+			t.Fatalf("ConnectFailed reports %v, want one refused dial", dials)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	// A request the core sends anyway is answered nil, asynchronously.
 	rec.locked(func() { sh.Send(request(m, []string{"PING"})) })
 	rec.waitLog(t, "reply PING nil")

@@ -71,7 +71,7 @@ func FuzzParse(f *testing.F) {
 		// Formatting the directives and parsing that gives them back.
 		var b strings.Builder
 		for _, x := range ds {
-			if x.Line < 1 || x.File == "" || x.Name != toLowerASCII(x.Name) {
+			if x.Line < 1 || x.File == "" || x.Name != LowerASCII(x.Name) {
 				t.Fatalf("bad directive %#v", x)
 			}
 			b.WriteString(FormatLine(append([]string{x.Name}, x.Args...)...))
@@ -120,7 +120,7 @@ func FuzzRewrite(f *testing.F) {
 	f.Add("", "requirepass", "a b\"c\n")
 	f.Add(RewriteSignature+"\nhz 1\r\nHZ 2", "hz", "#x")
 	f.Fuzz(func(t *testing.T, old, key, arg string) {
-		key = toLowerASCII(key)
+		key = LowerASCII(key)
 		if key == "" || strings.ContainsAny(key, " \t\r\n\v\f\"'#\x00") {
 			key = "k"
 		}
@@ -139,7 +139,7 @@ func FuzzRewrite(f *testing.F) {
 			if err != nil {
 				t.Fatalf("line %q of output does not split: %v", line, err)
 			}
-			if len(words) > 0 && toLowerASCII(words[0]) == key {
+			if len(words) > 0 && LowerASCII(words[0]) == key {
 				got = append(got, words[1:])
 			}
 		}

@@ -246,7 +246,7 @@ func (p *parser) text(data, name string) error {
 		if len(words) == 0 {
 			continue // only \v or \f: blank to Redis too
 		}
-		d := Directive{Name: toLowerASCII(words[0]), Args: words[1:], File: name, Line: lineNo}
+		d := Directive{Name: LowerASCII(words[0]), Args: words[1:], File: name, Line: lineNo}
 		if d.Name != "include" {
 			p.out = append(p.out, d)
 			continue

@@ -101,9 +101,9 @@ func rewriteContent(old string, set map[string][][]string, order []string) (stri
 				lines = append(lines, "# ??? "+line)
 				continue
 			}
-			key := toLowerASCII(words[0])
+			key := LowerASCII(words[0])
 			if twoWord[key] && len(words) > 1 {
-				if k2 := key + " " + toLowerASCII(words[1]); hasKey(want, k2) {
+				if k2 := key + " " + LowerASCII(words[1]); hasKey(want, k2) {
 					key = k2
 				}
 			}
@@ -177,7 +177,7 @@ func hasKey(m map[string][][]string, k string) bool {
 
 // normKey lower-cases a key and normalises the space in "name arg".
 func normKey(k string) string {
-	return toLowerASCII(strings.Join(strings.Fields(k), " "))
+	return LowerASCII(strings.Join(strings.Fields(k), " "))
 }
 
 // writeAtomic replaces path with data: temp file in the same directory (so

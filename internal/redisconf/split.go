@@ -219,8 +219,10 @@ func FormatLine(words ...string) string {
 	return b.String()
 }
 
-// toLowerASCII is sdstolower: tolower(3) in the C locale only folds A-Z.
-func toLowerASCII(s string) string {
+// LowerASCII is sdstolower: tolower(3) in the C locale only folds A-Z, so
+// names Redis compares with strcasecmp fold the same way here (Unicode
+// folding would let a Kelvin sign pass for a K).
+func LowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if 'A' <= s[i] && s[i] <= 'Z' {
 			b := []byte(s)

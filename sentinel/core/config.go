@@ -62,7 +62,7 @@ var preMonitor = map[string]bool{
 // switch into sentinel mode.
 func (c *Core) LoadConfig(dirs [][]string, now time.Time) error {
 	pass := func(i int) int {
-		switch name := lowerASCII(dirs[i][0]); {
+		switch name := redisconf.LowerASCII(dirs[i][0]); {
 		case preMonitor[name]:
 			return 0
 		case name == "monitor":
@@ -87,7 +87,7 @@ func (c *Core) LoadConfig(dirs [][]string, now time.Time) error {
 // refused. Numbers are read with C's atoi/strtoull, as Redis reads them, so
 // the same files load with the same values ("2x" is 2, "x" is 0).
 func (c *Core) applyDirective(args []string, now time.Time) string {
-	name := lowerASCII(args[0])
+	name := redisconf.LowerASCII(args[0])
 	n := len(args)
 	// The per-master directives all start with the master's name.
 	var m *Instance
@@ -168,6 +168,16 @@ func (c *Core) applyDirective(args []string, now time.Time) string {
 		}
 		m.AuthUser = args[2]
 
+	case name == "down-after-refused-milliseconds" && n == 3:
+		if m == nil {
+			return reasonNoMaster
+		}
+		ms := atoi(args[2])
+		if ms < 0 {
+			return reasonNegTime
+		}
+		m.DownAfterRefused = time.Duration(ms) * time.Millisecond
+
 	case name == "master-reboot-down-after-period" && n == 3:
 		if m == nil {
 			return reasonNoMaster
@@ -247,7 +257,7 @@ func (c *Core) applyDirective(args []string, now time.Time) string {
 		}
 		// Commands are matched case-insensitively, so PING and ping are
 		// the same command renamed twice.
-		key := lowerASCII(args[2])
+		key := redisconf.LowerASCII(args[2])
 		if _, dup := m.RenamedCommands[key]; dup {
 			return reasonRenamedTwice
 		}
@@ -388,6 +398,7 @@ var rewriteOrder = []string{
 	"sentinel auth-pass",
 	"sentinel auth-user",
 	"sentinel master-reboot-down-after-period",
+	"sentinel down-after-refused-milliseconds",
 	"sentinel config-epoch",
 	"sentinel leader-epoch",
 	"sentinel known-replica",
@@ -476,11 +487,14 @@ func (c *Core) RewriteConfig() (set map[string][][]string, order []string) {
 		if m.MasterRebootDownAfter != 0 {
 			add("master-reboot-down-after-period", m.Name, ms(m.MasterRebootDownAfter))
 		}
+		if m.DownAfterRefused != 0 {
+			add("down-after-refused-milliseconds", m.Name, ms(m.DownAfterRefused))
+		}
 		add("config-epoch", m.Name, u(m.ConfigEpoch))
 		add("leader-epoch", m.Name, u(m.LeaderEpoch))
 		for _, r := range sortedInstances(m.Replicas) {
 			a := r.Addr
-			if a.Port == cur.Port && lowerASCII(a.Host) == lowerASCII(cur.Host) {
+			if a.Port == cur.Port && redisconf.LowerASCII(a.Host) == redisconf.LowerASCII(cur.Host) {
 				a = m.Addr
 			}
 			add("known-replica", m.Name, c.announcedHost(a), strconv.Itoa(a.Port))
@@ -612,22 +626,4 @@ func cNumber(s string) (neg bool, digits string) {
 		j++
 	}
 	return neg, s[i:j]
-}
-
-// lowerASCII folds A-Z only, as the strcasecmp Redis compares directive,
-// option and command names with: Unicode folding would let names Redis
-// rejects (a Kelvin sign for a K) through.
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }

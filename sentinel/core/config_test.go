@@ -100,6 +100,7 @@ sentinel client-reconfig-script m /scripts/r.sh
 sentinel auth-pass m secret
 sentinel auth-user m bob
 sentinel master-reboot-down-after-period m 5000
+sentinel down-after-refused-milliseconds m 400
 sentinel config-epoch m 9
 sentinel leader-epoch m 8
 sentinel rename-command m CONFIG cfg
@@ -127,7 +128,7 @@ sentinel
 		t.Errorf("master %v quorum %d", m.Addr, m.Quorum)
 	}
 	if m.DownAfter != 2*time.Second || m.FailoverTimeout != 10*time.Second || m.ParallelSyncs != 3 ||
-		m.MasterRebootDownAfter != 5*time.Second {
+		m.MasterRebootDownAfter != 5*time.Second || m.DownAfterRefused != 400*time.Millisecond {
 		t.Errorf("timings: %v %v %d %v", m.DownAfter, m.FailoverTimeout, m.ParallelSyncs, m.MasterRebootDownAfter)
 	}
 	if m.NotificationScript != "/scripts/n.sh" || m.ClientReconfigScript != "/scripts/r.sh" ||
@@ -198,6 +199,8 @@ func TestConfigLoadErrors(t *testing.T) {
 		{"down-after 0", []string{mon, "down-after-milliseconds m 0"}, 1, "negative or zero time parameter."},
 		{"failover-timeout -1", []string{mon, "failover-timeout m -1"}, 1, "negative or zero time parameter."},
 		{"reboot negative", []string{mon, "master-reboot-down-after-period m -5"}, 1, "negative time parameter."},
+		{"refused negative", []string{mon, "down-after-refused-milliseconds m -5"}, 1, "negative time parameter."},
+		{"refused unknown master", []string{mon, "down-after-refused-milliseconds x 5"}, 1, "No such master with specified name."},
 		{"myid short", []string{"myid abc"}, 0, "Malformed Sentinel id in myid option."},
 		{"rename twice", []string{mon, "rename-command m PING P1", "rename-command m ping P2"}, 2,
 			"Same command renamed multiple times with rename-command."},
@@ -555,6 +558,7 @@ sentinel client-reconfig-script "with space" /scripts/r
 sentinel auth-pass m "p\"w"
 sentinel auth-user m u
 sentinel master-reboot-down-after-period m 77
+sentinel down-after-refused-milliseconds m 300
 sentinel config-epoch m 3
 sentinel leader-epoch "with space" 4
 sentinel known-replica m 127.0.0.1 6380

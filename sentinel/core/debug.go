@@ -42,7 +42,7 @@ func (c *Core) Debug(args []string) error {
 		var field *time.Duration
 		if j+1 < len(args) {
 			for _, p := range debugParams {
-				if lowerASCII(opt) == p.name {
+				if redisconf.LowerASCII(opt) == p.name {
 					field = p.field(&c.Timing)
 					break
 				}
@@ -83,7 +83,7 @@ func (c *Core) DebugValues() [][2]string {
 func (c *Core) SetSimulateFailure(args []string) (help bool, err error) {
 	c.SimFailure = 0
 	for _, a := range args {
-		switch lowerASCII(a) {
+		switch redisconf.LowerASCII(a) {
 		case "crash-after-election":
 			c.SimFailure |= SimCrashAfterElection
 		case "crash-after-promotion":

@@ -102,7 +102,9 @@ func TestFailoverFullRun(t *testing.T) {
 	e.c.failoverStateMachine(e.m, e.now)
 	e.expectEvents("+failover-state-wait-promotion " + foSlavePfx("10.0.0.3", 6379))
 	sends := e.sh.takeSends()
-	if len(sends) != 1 || sends[0].Inst != r2 || sends[0].Op != OpSlaveOf || !reflect.DeepEqual(foCmds(sends[0]), foPromotionTxn) {
+	// The transaction, then the INFO that reports its effect at once.
+	if len(sends) != 2 || sends[0].Inst != r2 || sends[0].Op != OpSlaveOf || !reflect.DeepEqual(foCmds(sends[0]), foPromotionTxn) ||
+		sends[1].Inst != r2 || sends[1].Op != OpInfo {
 		t.Fatalf("promotion sends %+v", sends)
 	}
 	// Nothing happens while waiting.
@@ -136,7 +138,8 @@ func TestFailoverFullRun(t *testing.T) {
 	e.c.failoverStateMachine(e.m, e.now)
 	e.expectEvents("+slave-reconf-sent " + foSlavePfx("10.0.0.2", 6379))
 	sends = e.sh.takeSends()
-	if len(sends) != 1 || sends[0].Inst != r1 || !reflect.DeepEqual(foCmds(sends[0]), foReconfTxn("10.0.0.3", "6379")) {
+	if len(sends) != 2 || sends[0].Inst != r1 || !reflect.DeepEqual(foCmds(sends[0]), foReconfTxn("10.0.0.3", "6379")) ||
+		sends[1].Op != OpInfo {
 		t.Fatalf("reconf sends %+v", sends)
 	}
 	e.c.failoverStateMachine(e.m, e.now)
@@ -287,7 +290,8 @@ func TestFailoverEndForTimeout(t *testing.T) {
 		t.Fatalf("state %v", e.m.FailoverState)
 	}
 	sends := e.sh.takeSends()
-	if len(sends) != 1 || sends[0].Inst != reps[2] || !reflect.DeepEqual(foCmds(sends[0]), foReconfTxn("10.0.0.20", "6379")) {
+	if len(sends) != 2 || sends[0].Inst != reps[2] || !reflect.DeepEqual(foCmds(sends[0]), foReconfTxn("10.0.0.20", "6379")) ||
+		sends[1].Op != OpInfo {
 		t.Fatalf("best-effort sends %+v", sends)
 	}
 }

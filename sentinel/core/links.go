@@ -46,6 +46,7 @@ func (c *Core) LinkUp(l *Link, pubsub bool, now time.Time) {
 	l.CC = true
 	l.CCConnTime = now
 	l.PendingCommands = 0
+	l.RefusedSince = time.Time{}
 	if ri := c.linkOwner(l); ri != nil {
 		c.sendPing(ri, now)
 	}
@@ -60,8 +61,46 @@ func (c *Core) LinkDown(l *Link, pubsub bool, now time.Time) {
 		l.PC = false
 		return
 	}
+	if l.CC && now.Sub(l.CCConnTime) > c.Timing.PingPeriod {
+		// A connection that had been working is redialled on the next
+		// tick: the reconnect slot may just have been spent on the
+		// pub/sub connection, whose loss is often reported first, and a
+		// dead process is then only found refusing a second later. One
+		// that dies young keeps the once-a-period limit, so a port that
+		// accepts and drops at once is not hammered.
+		l.LastReconnTime = time.Time{}
+	}
 	l.CC = false
 	l.PendingCommands = 0
+	// The instance counts as pinged from the moment its connection is
+	// lost (Redis queues a PING on the reconnecting link). Waiting for the
+	// reconnect instead would add up to a second when the pub/sub
+	// connection's loss, reported first, used up the reconnect slot.
+	if l.ActPingTime.IsZero() {
+		l.ActPingTime = now
+	}
+}
+
+// ConnectFailed records how a dial of l's command connection failed
+// (after the LinkDown for it): refused means the host actively refused
+// the port (ECONNREFUSED), the signature of a process that is gone rather
+// than slow or unreachable.
+func (c *Core) ConnectFailed(l *Link, refused bool, now time.Time) {
+	switch {
+	case !refused:
+		l.RefusedSince = time.Time{}
+	case l.RefusedSince.IsZero():
+		l.RefusedSince = now
+	}
+}
+
+// refusedDown reports whether ri is down by the refused fast path: the
+// group has down-after-refused-milliseconds set, the command connection is
+// down with its dials refused, and no acceptable reply came for that long.
+func refusedDown(ri *Instance, now time.Time) bool {
+	d := masterOf(ri).DownAfterRefused
+	l := ri.Link
+	return d > 0 && !l.CC && !l.RefusedSince.IsZero() && now.Sub(l.LastAvailTime) > d
 }
 
 // PubSubActivity records that something arrived on l's pub/sub connection

@@ -33,6 +33,33 @@ func TestMonReconnect(t *testing.T) {
 		}
 	})
 
+	t.Run("a long-lived command connection lost is redialled at once", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			age  time.Duration
+			open bool
+		}{
+			{"lived 5 s", 5 * time.Second, true},
+			{"died young", 500 * time.Millisecond, false},
+		} {
+			e := newMonEnv(t)
+			e.c.reconnectInstance(e.m, e.now)
+			e.c.LinkUp(e.m.Link, false, e.now)
+			e.c.LinkUp(e.m.Link, true, e.now)
+			e.advance(tc.age)
+			// The pub/sub loss is reported first and takes the slot.
+			e.c.LinkDown(e.m.Link, true, e.now)
+			e.c.reconnectInstance(e.m, e.now)
+			e.c.LinkDown(e.m.Link, false, e.now)
+			e.advance(100 * time.Millisecond)
+			e.sh.opens = nil
+			e.c.reconnectInstance(e.m, e.now)
+			if got := len(e.sh.opens) == 1; got != tc.open {
+				t.Errorf("%s: redialled %v, want %v", tc.name, got, tc.open)
+			}
+		}
+	})
+
 	cases := []struct {
 		name  string
 		setup func(e *monEnv) *Instance

@@ -69,7 +69,7 @@ func (c *Core) askMasterStateToOtherSentinels(m *Instance, now time.Time, force 
 		}
 		// The wait counts from the last reply, not the last request, as
 		// in Redis: a peer that does not answer is asked again every tick.
-		if !force && now.Sub(s.LastMasterDownReplyTime) < c.Timing.AskPeriod {
+		if !force && now.Sub(s.LastMasterDownReplyTime) < c.askPeriod(m) {
 			continue
 		}
 		req := c.send(s, OpAskMaster, now, command(s, "SENTINEL", "is-master-down-by-addr",
@@ -106,4 +106,16 @@ func (c *Core) askMasterReply(req *Request, r *Reply, now time.Time) {
 		s.Leader = leader
 		s.LeaderEpoch = uint64(r.Elems[2].Int)
 	}
+}
+
+// askPeriod is how often peers are asked about m while it is SDOWN: the
+// ask-period, or, while m is down by the refused fast path, at most half
+// of down-after-refused-milliseconds, so that a peer that answered "not
+// down" a moment before its own fast detection is asked again soon.
+func (c *Core) askPeriod(m *Instance) time.Duration {
+	p := c.Timing.AskPeriod
+	if m.DownAfterRefused > 0 && !m.Link.RefusedSince.IsZero() && m.DownAfterRefused/2 < p {
+		p = m.DownAfterRefused / 2
+	}
+	return p
 }

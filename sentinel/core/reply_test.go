@@ -96,11 +96,13 @@ func TestMonReplyBookkeeping(t *testing.T) {
 		if !e.c.sendSlaveOf(e.m, Addr{Host: "10.0.0.2", Port: 6380}, e.now) {
 			t.Fatal("not sent")
 		}
-		if e.m.Link.PendingCommands != 6 {
+		// Six commands in the transaction, then an INFO.
+		if e.m.Link.PendingCommands != 7 {
 			t.Fatalf("pending %d", e.m.Link.PendingCommands)
 		}
-		req := e.takeSends()[0]
-		e.c.Reply(req, &Reply{Kind: ReplyArray}, e.now)
+		sends := e.takeSends()
+		e.c.Reply(sends[0], &Reply{Kind: ReplyArray}, e.now)
+		e.c.Reply(sends[1], &Reply{Kind: ReplyError, Str: "ERR not now"}, e.now)
 		if e.m.Link.PendingCommands != 0 {
 			t.Fatalf("pending %d", e.m.Link.PendingCommands)
 		}

@@ -11,7 +11,10 @@ import "time"
 //     down-after plus two INFO periods (enough INFO replies to be sure);
 //   - it is a master that rebooted while master-reboot-down-after-period
 //     is set and has not answered +PONG for longer than that period
-//     (-LOADING keeps it "available" for the first rule, not this one).
+//     (-LOADING keeps it "available" for the first rule, not this one);
+//   - warden's opt-in fast path: down-after-refused-milliseconds is set,
+//     and its port has refused every connection since its last acceptable
+//     reply longer ago than that (the process is gone, not slow).
 func (c *Core) checkSubjectivelyDown(ri *Instance, now time.Time) {
 	l := ri.Link
 	var elapsed time.Duration
@@ -22,7 +25,7 @@ func (c *Core) checkSubjectivelyDown(ri *Instance, now time.Time) {
 		elapsed = now.Sub(l.LastAvailTime)
 	}
 
-	down := elapsed > ri.DownAfter ||
+	down := elapsed > ri.DownAfter || refusedDown(ri, now) ||
 		(ri.Kind == KindMaster && ri.RoleReported == KindReplica &&
 			now.Sub(ri.RoleReportedTime) > ri.DownAfter+2*c.Timing.InfoPeriod) ||
 		(ri.Flags&FlagMasterReboot != 0 &&

@@ -38,6 +38,49 @@ func TestMonSubjectivelyDown(t *testing.T) {
 			e.c.LinkDown(e.m.Link, false, e.now)
 			return e.m
 		}, false, nil},
+		{"lost connection counts as a pending PING from the loss", func(e *monEnv) *Instance {
+			e.m.Link.ActPingTime = time.Time{}
+			e.m.Link.LastAvailTime = e.now.Add(-time.Hour)
+			e.c.LinkDown(e.m.Link, false, e.now.Add(-downAfter-time.Millisecond))
+			return e.m
+		}, true, []string{"+sdown " + monMasterPfx}},
+		{"refused fast path: refused and silent longer than it", func(e *monEnv) *Instance {
+			e.m.DownAfterRefused = 500 * time.Millisecond
+			e.m.Link.LastAvailTime = e.now.Add(-600 * time.Millisecond)
+			e.c.LinkDown(e.m.Link, false, e.now.Add(-100*time.Millisecond))
+			e.c.ConnectFailed(e.m.Link, true, e.now.Add(-100*time.Millisecond))
+			return e.m
+		}, true, []string{"+sdown " + monMasterPfx}},
+		{"refused fast path: not silent long enough", func(e *monEnv) *Instance {
+			e.m.DownAfterRefused = 500 * time.Millisecond
+			e.m.Link.LastAvailTime = e.now.Add(-400 * time.Millisecond)
+			e.c.LinkDown(e.m.Link, false, e.now)
+			e.c.ConnectFailed(e.m.Link, true, e.now)
+			return e.m
+		}, false, nil},
+		{"refused fast path: dial timed out rather than refused", func(e *monEnv) *Instance {
+			e.m.DownAfterRefused = 500 * time.Millisecond
+			e.m.Link.LastAvailTime = e.now.Add(-time.Second)
+			e.c.LinkDown(e.m.Link, false, e.now)
+			e.c.ConnectFailed(e.m.Link, true, e.now)
+			e.c.ConnectFailed(e.m.Link, false, e.now)
+			return e.m
+		}, false, nil},
+		{"refused fast path off by default", func(e *monEnv) *Instance {
+			e.m.Link.LastAvailTime = e.now.Add(-time.Second)
+			e.c.LinkDown(e.m.Link, false, e.now)
+			e.c.ConnectFailed(e.m.Link, true, e.now)
+			return e.m
+		}, false, nil},
+		{"refused fast path applies to the group's replicas", func(e *monEnv) *Instance {
+			e.m.DownAfterRefused = 500 * time.Millisecond
+			r := e.replica(e.m, "10.0.0.2", 6380)
+			r.DownAfter = downAfter
+			r.Link.LastAvailTime = e.now.Add(-time.Second)
+			e.c.LinkDown(r.Link, false, e.now)
+			e.c.ConnectFailed(r.Link, true, e.now)
+			return r
+		}, true, []string{"+sdown slave 10.0.0.2:6380 10.0.0.2 6380 @ mymaster 10.0.0.1 6379"}},
 		{"master reporting slave beyond down-after + 2 info periods", func(e *monEnv) *Instance {
 			e.m.RoleReported = KindReplica
 			e.m.RoleReportedTime = e.now.Add(-downAfter - 20*time.Second - time.Millisecond)

@@ -118,7 +118,7 @@ func (c *Core) Set(name string, args []string, now time.Time) error {
 			}
 			return time.Duration(v) * time.Millisecond, err
 		}
-		switch lo := lowerASCII(opt); {
+		switch lo := redisconf.LowerASCII(opt); {
 		case lo == "down-after-milliseconds" && more > 0:
 			d, err := duration(false)
 			if err != nil {
@@ -179,10 +179,10 @@ func (c *Core) Set(name string, args []string, now time.Time) error {
 				}
 				return errf("ERR Invalid argument '%s' for SENTINEL SET '%s'", bad, opt)
 			}
-			key := lowerASCII(oldName)
+			key := redisconf.LowerASCII(oldName)
 			delete(m.RenamedCommands, key)
 			// Renaming a command to itself just removes the renaming.
-			if key != lowerASCII(newName) {
+			if key != redisconf.LowerASCII(newName) {
 				m.RenamedCommands[key] = newName
 			}
 		case lo == "master-reboot-down-after-period" && more > 0:
@@ -191,6 +191,12 @@ func (c *Core) Set(name string, args []string, now time.Time) error {
 				return err
 			}
 			m.MasterRebootDownAfter = d
+		case lo == "down-after-refused-milliseconds" && more > 0:
+			d, err := duration(true)
+			if err != nil {
+				return err
+			}
+			m.DownAfterRefused = d
 		default:
 			return errf("ERR Unknown option or number of arguments for SENTINEL SET '%s'", opt)
 		}
@@ -265,7 +271,7 @@ func (c *Core) ConfigSet(param, value string) error {
 	badValue := func() error {
 		return errf("ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'", value, param)
 	}
-	switch lowerASCII(param) {
+	switch redisconf.LowerASCII(param) {
 	case "resolve-hostnames":
 		v, err := redisconf.ParseBool(value)
 		if err != nil {

@@ -115,6 +115,8 @@ sentinel deny-scripts-reconfig no
 		{[]string{"parallel-syncs", "0"}, "ERR Invalid argument '0' for SENTINEL SET 'parallel-syncs'"},
 		{[]string{"master-reboot-down-after-period", "-1"},
 			"ERR Invalid argument '-1' for SENTINEL SET 'master-reboot-down-after-period'"},
+		{[]string{"down-after-refused-milliseconds", "-1"},
+			"ERR Invalid argument '-1' for SENTINEL SET 'down-after-refused-milliseconds'"},
 		{[]string{"down-after-milliseconds", "9223372036854775807"},
 			"ERR Invalid argument '9223372036854775807' for SENTINEL SET 'down-after-milliseconds'"},
 		{[]string{"bogus", "1"}, "ERR Unknown option or number of arguments for SENTINEL SET 'bogus'"},
@@ -139,6 +141,29 @@ sentinel deny-scripts-reconfig no
 	if err := func() error { c, _ := load(t); return c.Set("x", []string{"quorum", "1"}, cfT0) }(); cfErrText(err) != "ERR No such master with that name" {
 		t.Errorf("unknown master: %v", err)
 	}
+
+	t.Run("down-after-refused-milliseconds", func(t *testing.T) {
+		c, sh := load(t)
+		if err := c.Set("m", []string{"down-after-refused-milliseconds", "300"}, cfT0); err != nil {
+			t.Fatal(err)
+		}
+		if c.Master("m").DownAfterRefused != 300*time.Millisecond || !c.TakeDirty() {
+			t.Fatalf("fast path %v", c.Master("m").DownAfterRefused)
+		}
+		if got := sh.takeEvents(); !reflect.DeepEqual(got, []string{"+set master m 127.0.0.1 6379 down-after-refused-milliseconds 300"}) {
+			t.Fatalf("events %q", got)
+		}
+		set, _ := c.RewriteConfig()
+		if got := set["sentinel down-after-refused-milliseconds"]; !reflect.DeepEqual(got, [][]string{{"m", "300"}}) {
+			t.Fatalf("rewrite %q", got)
+		}
+		if err := c.Set("m", []string{"down-after-refused-milliseconds", "0"}, cfT0); err != nil {
+			t.Fatal(err)
+		}
+		if set, _ := c.RewriteConfig(); len(set["sentinel down-after-refused-milliseconds"]) != 0 {
+			t.Fatalf("off, but still written: %q", set["sentinel down-after-refused-milliseconds"])
+		}
+	})
 
 	t.Run("pairs before a bad one stay applied", func(t *testing.T) {
 		c, sh := load(t)

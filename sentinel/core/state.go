@@ -122,6 +122,11 @@ type Link struct {
 	LastPongTime time.Time
 	// LastReconnTime is the last time the shell was asked to connect.
 	LastReconnTime time.Time
+	// RefusedSince is when the command connection's dials started being
+	// actively refused (the host answered, nothing listens on the port);
+	// zero once a dial fails otherwise or the connection comes up. It
+	// feeds the down-after-refused-milliseconds fast path.
+	RefusedSince time.Time
 	// LocalIP is the local IP of the command connection; the shell sets it
 	// before reporting LinkUp for that connection. Hellos announce it when
 	// announce-ip is not set (§3.3), and are not sent while it is unknown.
@@ -161,12 +166,16 @@ type Instance struct {
 	ODownSince              time.Time
 	DownAfter               time.Duration
 	MasterRebootDownAfter   time.Duration
-	MasterRebootSince       time.Time
-	InfoRefresh             time.Time // last INFO reply; zero if never
-	Info                    string    // the last INFO text, for INFO-CACHE
-	RoleReported            Kind
-	RoleReportedTime        time.Time
-	SlaveConfChangeTime     time.Time // last change of the reported master_host/port
+	// DownAfterRefused is warden's opt-in fast path (masters only, applies
+	// to the whole group): SDOWN after this long without an acceptable
+	// reply when every dial since is refused. 0 = off.
+	DownAfterRefused    time.Duration
+	MasterRebootSince   time.Time
+	InfoRefresh         time.Time // last INFO reply; zero if never
+	Info                string    // the last INFO text, for INFO-CACHE
+	RoleReported        Kind
+	RoleReportedTime    time.Time
+	SlaveConfChangeTime time.Time // last change of the reported master_host/port
 
 	// Master only.
 	Sentinels            map[string]*Instance // by runid

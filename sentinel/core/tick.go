@@ -74,17 +74,24 @@ func sortedInstances(m map[string]*Instance) []*Instance {
 // ONE when to is the zero Addr, SLAVEOF host port otherwise, then CONFIG
 // REWRITE and the two CLIENT KILLs that make clients reconnect and ask a
 // sentinel again, inside MULTI/EXEC. The replies are ignored: the effect
-// is observed through INFO. Returns false when the command link is down.
+// is observed through INFO, so an INFO follows on the same connection:
+// it runs after EXEC and reports the new role at once, where Redis waits
+// for the next INFO period (up to a second during a failover) to notice a
+// promotion. Returns false when the command link is down.
 func (c *Core) sendSlaveOf(ri *Instance, to Addr, now time.Time) bool {
 	host, port := "NO", "ONE"
 	if to.Host != "" {
 		host, port = c.announcedHost(to), strconv.Itoa(to.Port)
 	}
-	return c.send(ri, OpSlaveOf, now,
+	sent := c.send(ri, OpSlaveOf, now,
 		command(ri, "MULTI"),
 		command(ri, "SLAVEOF", host, port),
 		command(ri, "CONFIG", "REWRITE"),
 		command(ri, "CLIENT", "KILL", "TYPE", "normal"),
 		command(ri, "CLIENT", "KILL", "TYPE", "pubsub"),
 		command(ri, "EXEC")) != nil
+	if sent {
+		c.send(ri, OpInfo, now, command(ri, "INFO"))
+	}
+	return sent
 }
