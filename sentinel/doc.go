@@ -28,4 +28,12 @@
 // the port and the links, Subscribe delivers typed events (+switch-master,
 // +sdown, ...), MasterAddr answers where a master is, Masters gives a
 // snapshot of what the sentinel knows, and Close stops it.
+//
+// Watcher is the other way to follow a master: it watches external
+// sentinels (real or warden) and believes a new master only when a strict
+// majority of the configured sentinels name it and the node itself
+// reports role master, so a restarted old master that boots as master, or
+// one rejoining sentinel republishing a stale +switch-master, is never
+// trusted. Its decisions (watcher_state.go) are pure and driven by a clock
+// in tests; watcher.go is the I/O around them.
 package sentinel
