@@ -11,9 +11,10 @@ import (
 )
 
 // loadConfig applies the `sentinel ...` directives of the file and the
-// command line to the core, gives the sentinel an id if it has none and
-// saves the file when that (or anything else in loading) changed the
-// state, as redis-sentinel does at startup.
+// command line to the core and gives the sentinel an id if it has none.
+// When that (or anything else in loading) changed the state, the file is
+// saved once the sentinel listens (Start), as redis-sentinel does at
+// startup: a sentinel that fails to start leaves its file alone.
 func (s *Sentinel) loadConfig(dirs []redisconf.Directive) error {
 	args := make([][]string, len(dirs))
 	for i, d := range dirs {

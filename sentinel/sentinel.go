@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -63,6 +64,10 @@ type Sentinel struct {
 	timerDone chan struct{} // closed when the timer goroutine returned
 	startMu   sync.Mutex    // guards started against Close racing Start
 	started   bool
+	// listening is set once the client port is open. Until then state
+	// changes (the id picked at load) are kept dirty, not written: like
+	// redis-sentinel, a sentinel that cannot start leaves its file alone.
+	listening atomic.Bool
 	stopOnce  sync.Once
 	closeOnce sync.Once
 	stopErr   error // the final config flush's, set by stop
@@ -198,6 +203,7 @@ func (s *Sentinel) Start() error {
 	if err := s.srv.Start(); err != nil {
 		return err
 	}
+	s.listening.Store(true)
 	s.started = true
 	s.shell.start()
 	var id string
@@ -244,16 +250,18 @@ func (s *Sentinel) stop() {
 		if started {
 			<-s.timerDone
 			s.shell.stop()
+			// A failure is logged by the flush itself; Close reports
+			// it. A sentinel never started has nothing to save.
+			s.stopErr = s.FlushConfig()
 		}
-		// A failure is logged by the flush itself; Close reports it.
-		s.stopErr = s.FlushConfig()
 	})
 }
 
 // Close stops the sentinel: timer, links, scripts and client port, and
-// flushes the config, returning the flush's error (the state since the
-// last successful save is then lost). It is idempotent and safe to call
-// concurrently; it returns once the client port is closed.
+// flushes the config if it was started, returning the flush's error (the
+// state since the last successful save is then lost). It is idempotent
+// and safe to call concurrently; it returns once the client port is
+// closed.
 func (s *Sentinel) Close() error {
 	s.stop()
 	s.closeOnce.Do(func() { s.srv.Shutdown() })
@@ -408,14 +416,15 @@ func sortedByName(m map[string]*core.Instance) []*core.Instance {
 }
 
 // withCore runs f on the core under mu, then rewrites sentinel.conf if f
-// changed persistent state. Every entry point into the core goes through
+// changed persistent state (once the client port is open; before, the
+// change stays pending). Every entry point into the core goes through
 // it. A command that must report a failed rewrite (FLUSHCONFIG, MONITOR,
 // SET...) saves inside f with saveLocked instead.
 func (s *Sentinel) withCore(f func(c *core.Core, now time.Time)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(s.core, s.now())
-	if s.core.TakeDirty() {
+	if s.listening.Load() && s.core.TakeDirty() {
 		_ = s.flushConfigLocked()
 	}
 }

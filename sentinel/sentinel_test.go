@@ -3,6 +3,7 @@ package sentinel
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -280,6 +281,55 @@ func TestSentinelMyIDStable(t *testing.T) {
 	s2 := startAPISentinel(t, path)
 	if id2 := do(t, s2.conn, "SENTINEL", "MYID"); id2.Str != id.Str {
 		t.Fatalf("MYID after restart = %q, want %q", id2.Str, id.Str)
+	}
+}
+
+// TestSentinelFailedStartLeavesFile: a sentinel that cannot open its
+// port, or is closed without being started, leaves sentinel.conf byte for
+// byte as it was, as redis-sentinel does (it saves the id it picks only
+// once it listens). Once started, the id is saved.
+func TestSentinelFailedStartLeavesFile(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	busy := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	const text = "sentinel monitor mymaster 127.0.0.1 6379 2\n"
+	path := writeSentinelConf(t, text)
+	unchanged := func(what string) {
+		t.Helper()
+		if data, err := os.ReadFile(path); err != nil || string(data) != text {
+			t.Fatalf("%s: config file is now %q (%v), want it untouched", what, data, err)
+		}
+	}
+
+	s, err := New(Config{Path: path, Args: []string{"--port", busy, "--bind", "127.0.0.1"}})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	unchanged("after New")
+	if err := s.Start(); err == nil {
+		t.Fatal("Start on a port in use succeeded")
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close after a failed Start: %v", err)
+	}
+	unchanged("after a failed Start and Close")
+
+	s, err = New(Config{Path: path, Args: []string{"--port", strconv.Itoa(testutil.FreePort(t)), "--bind", "127.0.0.1"}})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close without Start: %v", err)
+	}
+	unchanged("after New and Close without Start")
+
+	started := startAPISentinel(t, path)
+	id := do(t, started.conn, "SENTINEL", "MYID").Str
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), "sentinel myid "+id) {
+		t.Fatalf("started sentinel did not save its id %s:\n%s", id, data)
 	}
 }
 
