@@ -8,15 +8,16 @@ PKGS      := ./...
 TEST_PKGS ?= ./...
 DEB_PKGS  := redis-server redis-sentinel redis-tools haproxy python3-redis
 
-.PHONY: build run test test-short deps bench bench-server fuzz lint vet clean
+.PHONY: build run test test-short deps bench bench-server bench-compare bench-failover fuzz lint vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/warden
 
-# The main job. For now: one node on 6379 with its data in ./data.
+# The main job: the local HA topology behind the proxy (3 nodes on
+# 6379-6381, 3 sentinels on 26379-26381, the proxy on 5000 write / 5001
+# read / 8404 HTTP), data in ./data. Ctrl-C stops everything.
 run: build
-	mkdir -p $(DATA)/node-6379
-	./$(BIN) server --port 6379 --dir $(DATA)/node-6379 --save "3600 1 300 100 60 10000"
+	./$(BIN) up --dir $(DATA)
 
 # deps installs the packages the end-to-end tests start, when missing and
 # when we may (root with apt-get). Otherwise those tests skip and say why.
@@ -58,8 +59,21 @@ fuzz:
 	$(GO) test ./internal/redisconf -run '^$$' -fuzz '^FuzzSplitArgs$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/redisconf -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./backend/rdb -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/resp -run '^$$' -fuzz '^FuzzReadReply$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./sentinel/core -run '^$$' -fuzz '^FuzzLoadConfig$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./proxy -run '^$$' -fuzz '^FuzzLoadConfig$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./routing -run '^$$' -fuzz '^FuzzLookup$$' -fuzztime $(FUZZTIME)
 
-bench: bench-server
+bench: bench-server bench-compare
+
+# warden proxy vs HAProxy vs direct, side by side (warden bench compare).
+bench-compare: build deps
+	./$(BIN) bench compare --out benchmarks/results
+
+# kill -9 / SIGSTOP of the master under numbered writes: warden vs
+# redis-server + redis-sentinel + HAProxy (warden bench failover).
+bench-failover: build deps
+	./$(BIN) bench failover --out benchmarks/results
 
 # Side-by-side redis-benchmark of redis-server 7.0 and warden; writes a
 # table to benchmarks/results/.

@@ -1,7 +1,6 @@
 package sentinel
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -91,7 +90,7 @@ type Watcher struct {
 	repReports []watchReplicaReport // per sentinel
 	replicas   []ReplicaInfo
 	roleBusy   map[string]bool       // role checks under way, by node
-	roleConns  map[string]*watchConn // idle connections to the role target
+	roleConns  map[string]*resp.Conn // idle connections to the role target
 	subs       map[*watchSub]struct{}
 	started    bool
 	closed     bool
@@ -334,7 +333,7 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		st:         newWatchState(sentinels, stale),
 		repReports: make([]watchReplicaReport, len(sentinels)),
 		roleBusy:   make(map[string]bool),
-		roleConns:  make(map[string]*watchConn),
+		roleConns:  make(map[string]*resp.Conn),
 		subs:       make(map[*watchSub]struct{}),
 	}
 	for range sentinels {
@@ -384,7 +383,7 @@ func (w *Watcher) Close() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		for a, c := range w.roleConns {
-			c.close()
+			c.Close()
 			delete(w.roleConns, a)
 		}
 		for s := range w.subs {
@@ -576,10 +575,10 @@ func (w *Watcher) nextBackoff(d time.Duration) time.Duration {
 func (w *Watcher) pollLoop(i int) {
 	defer w.wg.Done()
 	addr, p := w.cfg.Sentinels[i], w.pollers[i]
-	var c *watchConn
+	var c *resp.Conn
 	defer func() {
 		if c != nil {
-			c.close()
+			c.Close()
 		}
 	}()
 	backoff := watchMinBackoff
@@ -599,7 +598,7 @@ func (w *Watcher) pollLoop(i int) {
 		wantReplicas := p.replicas.Swap(false) || !time.Now().Before(nextReplicas)
 		fail := func(err error) {
 			if c != nil {
-				c.close()
+				c.Close()
 				c = nil
 			}
 			if wantReplicas {
@@ -686,7 +685,7 @@ func (w *Watcher) sentinelFailed(i int, err error) {
 // first counts as a failure (e.g. -NOAUTH); SENTINEL MASTER's "No such
 // master" just leaves Stored empty; a failed SENTINEL REPLICAS gives an
 // empty list.
-func pollSentinel(c *watchConn, name string, replicas bool) (watchAnswer, []watchReplica, error) {
+func pollSentinel(c *resp.Conn, name string, replicas bool) (watchAnswer, []watchReplica, error) {
 	cmds := [][]string{
 		{"SENTINEL", "get-master-addr-by-name", name},
 		{"SENTINEL", "master", name},
@@ -694,7 +693,7 @@ func pollSentinel(c *watchConn, name string, replicas bool) (watchAnswer, []watc
 	if replicas {
 		cmds = append(cmds, []string{"SENTINEL", "replicas", name})
 	}
-	rs, err := c.do(cmds...)
+	rs, err := c.Do(cmds...)
 	if err != nil {
 		return watchAnswer{}, nil, err
 	}
@@ -805,8 +804,8 @@ func (w *Watcher) subscribeOnce(i int) (subscribed bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	defer c.close()
-	r, err := c.do([]string{"PSUBSCRIBE", "*"})
+	defer c.Close()
+	r, err := c.Do([]string{"PSUBSCRIBE", "*"})
 	if err != nil {
 		return false, err
 	}
@@ -820,10 +819,10 @@ func (w *Watcher) subscribeOnce(i int) (subscribed bool, err error) {
 	w.wg.Add(1)
 	go w.pinger(c, done)
 	for {
-		if err := c.nc.SetReadDeadline(time.Now().Add(w.stale)); err != nil {
+		if err := c.NC.SetReadDeadline(time.Now().Add(w.stale)); err != nil {
 			return true, err
 		}
-		v, err := resp.ReadReply(c.br, watchReplyLimits)
+		v, err := resp.ReadReply(c.R, watchReplyLimits)
 		if err != nil {
 			return true, err
 		}
@@ -838,7 +837,7 @@ func (w *Watcher) subscribeOnce(i int) (subscribed bool, err error) {
 
 // pinger writes a PING on a subscribed connection every PollInterval
 // until done; a failed write closes the connection, ending the reader.
-func (w *Watcher) pinger(c *watchConn, done <-chan struct{}) {
+func (w *Watcher) pinger(c *resp.Conn, done <-chan struct{}) {
 	defer w.wg.Done()
 	t := time.NewTicker(w.cfg.PollInterval)
 	defer t.Stop()
@@ -851,9 +850,9 @@ func (w *Watcher) pinger(c *watchConn, done <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		_ = c.nc.SetWriteDeadline(time.Now().Add(w.cfg.DialTimeout))
-		if _, err := c.nc.Write(ping); err != nil {
-			c.nc.Close()
+		_ = c.NC.SetWriteDeadline(time.Now().Add(w.cfg.DialTimeout))
+		if _, err := c.NC.Write(ping); err != nil {
+			c.NC.Close()
 			return
 		}
 	}
@@ -902,7 +901,7 @@ func (w *Watcher) roleLoop() {
 		}
 		target, due := w.st.roleTarget(now)
 		force := w.roleForce.Swap(false)
-		var c *watchConn
+		var c *resp.Conn
 		start := target != "" && !w.roleBusy[target] && (periodic || due || force)
 		if start {
 			w.roleBusy[target] = true
@@ -912,7 +911,7 @@ func (w *Watcher) roleLoop() {
 		// Idle connections to nodes that are no longer the target go.
 		for a, rc := range w.roleConns {
 			if a != target {
-				rc.close()
+				rc.Close()
 				delete(w.roleConns, a)
 			}
 		}
@@ -929,7 +928,7 @@ func (w *Watcher) roleLoop() {
 // The observation is stamped with the time the check started: the answer
 // says nothing about earlier instants, and one started before an alarm
 // must not clear it.
-func (w *Watcher) checkRole(addr string, c *watchConn) {
+func (w *Watcher) checkRole(addr string, c *resp.Conn) {
 	defer w.wg.Done()
 	sent := w.now()
 	var err error
@@ -939,7 +938,7 @@ func (w *Watcher) checkRole(addr string, c *watchConn) {
 	role := ""
 	if err == nil {
 		if role, err = nodeRole(c); err != nil {
-			c.close()
+			c.Close()
 			c = nil
 		}
 	}
@@ -954,7 +953,7 @@ func (w *Watcher) checkRole(addr string, c *watchConn) {
 	if w.ctx.Err() != nil {
 		w.mu.Unlock()
 		if c != nil {
-			c.close()
+			c.Close()
 		}
 		return
 	}
@@ -965,7 +964,7 @@ func (w *Watcher) checkRole(addr string, c *watchConn) {
 		if target == addr && w.roleConns[addr] == nil {
 			w.roleConns[addr] = c
 		} else {
-			c.close()
+			c.Close()
 		}
 	}
 	w.mu.Unlock()
@@ -977,8 +976,8 @@ func (w *Watcher) checkRole(addr string, c *watchConn) {
 
 // nodeRole asks a data node for its role: ROLE, or INFO replication's
 // role line where ROLE is unknown (renamed away, very old servers).
-func nodeRole(c *watchConn) (string, error) {
-	r, err := c.do([]string{"ROLE"})
+func nodeRole(c *resp.Conn) (string, error) {
+	r, err := c.Do([]string{"ROLE"})
 	if err != nil {
 		return "", err
 	}
@@ -987,7 +986,7 @@ func nodeRole(c *watchConn) (string, error) {
 		if !strings.HasPrefix(v.Str, "ERR unknown command") {
 			return "", fmt.Errorf("ROLE: %s", v.Str)
 		}
-		if r, err = c.do([]string{"INFO", "replication"}); err != nil {
+		if r, err = c.Do([]string{"INFO", "replication"}); err != nil {
 			return "", err
 		}
 		if r[0].IsError() {
@@ -1006,68 +1005,8 @@ func nodeRole(c *watchConn) (string, error) {
 	return "", fmt.Errorf("ROLE: unexpected reply type %q", v.Type)
 }
 
-// watchConn is one blocking RESP2 client connection; every exchange is
-// bounded by timeout, and the watcher's context closes it.
-type watchConn struct {
-	nc      net.Conn
-	br      *bufio.Reader
-	timeout time.Duration
-	stop    func() bool // unregisters the close-on-cancel hook
-}
-
-// dial connects to addr and authenticates if pass is set. The password
-// goes on the wire only; an AUTH failure reports the server's error text.
-func (w *Watcher) dial(addr, user, pass string) (*watchConn, error) {
-	d := net.Dialer{Timeout: w.cfg.DialTimeout}
-	nc, err := d.DialContext(w.ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	c := &watchConn{nc: nc, br: bufio.NewReaderSize(nc, watchReadBuf), timeout: w.cfg.DialTimeout}
-	c.stop = context.AfterFunc(w.ctx, func() { nc.Close() })
-	if pass != "" {
-		args := []string{"AUTH", pass}
-		if user != "" {
-			args = []string{"AUTH", user, pass}
-		}
-		r, err := c.do(args)
-		if err != nil {
-			c.close()
-			return nil, err
-		}
-		if r[0].IsError() {
-			c.close()
-			return nil, fmt.Errorf("AUTH: %s", r[0].Str)
-		}
-	}
-	return c, nil
-}
-
-// do sends cmds in one write and reads one reply each, all within the
-// timeout. After an error the connection must be closed.
-func (c *watchConn) do(cmds ...[]string) ([]resp.Value, error) {
-	var buf []byte
-	for _, a := range cmds {
-		buf = resp.AppendCommandStrings(buf, a...)
-	}
-	if err := c.nc.SetDeadline(time.Now().Add(c.timeout)); err != nil {
-		return nil, err
-	}
-	if _, err := c.nc.Write(buf); err != nil {
-		return nil, err
-	}
-	out := make([]resp.Value, 0, len(cmds))
-	for range cmds {
-		v, err := resp.ReadReply(c.br, watchReplyLimits)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-func (c *watchConn) close() {
-	c.stop()
-	c.nc.Close()
+// dial connects to addr and authenticates if pass is set; the watcher's
+// context closes the connection.
+func (w *Watcher) dial(addr, user, pass string) (*resp.Conn, error) {
+	return resp.Dial(w.ctx, addr, user, pass, w.cfg.DialTimeout, watchReadBuf, watchReplyLimits)
 }
