@@ -137,6 +137,26 @@ func startGroup(t *testing.T, nodeKinds, sentinelKinds []kind, sentinelExtra ...
 		}
 		g.nodes = append(g.nodes, startNode(t, k, ports[i], master))
 	}
+	// Replicas must have synced before anything is written: a real
+	// redis-server replica only connects on its next replication cron
+	// (once a second), and a replica promoted before its first sync
+	// would hold none of the data.
+	for _, n := range g.nodes[1:] {
+		g.waitReplicaOf(n, g.nodes[0], 30*time.Second)
+	}
+	// After a diskless sync redis-server 7.0 streams nothing to a replica
+	// until its first REPLCONF ACK (up to a second later), although both
+	// sides already report the link up and the replica online: wait until
+	// a write has reached every replica.
+	mc := newClient(t, g.nodes[0].addr(), nil)
+	must(t, mc.Set(ctxT(t), "e2e:replicated", "1", 0).Err())
+	for _, n := range g.nodes[1:] {
+		rc := newClient(t, n.addr(), nil)
+		testutil.WaitFor(t, 30*time.Second, 20*time.Millisecond, func() (bool, string) {
+			v, err := rc.Get(ctxT(t), "e2e:replicated").Result()
+			return v == "1", fmt.Sprintf("%s has not received the first write: %q %v", n.addr(), v, err)
+		})
+	}
 	for i, k := range sentinelKinds {
 		port := ports[len(nodeKinds)+i]
 		s := &sentinelProc{kind: k, port: port, conf: writeSentinelConf(t, port, ports[0], sentinelExtra...)}
