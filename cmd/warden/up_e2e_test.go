@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/rand"
 	"net"
 	"os"
 	"os/exec"
@@ -17,15 +18,24 @@ import (
 )
 
 // consecutivePorts returns n consecutive free ports on 127.0.0.1 (warden up
-// numbers its nodes and sentinels from a base port). Like FreePorts, it
-// holds all the listeners until it has them all.
+// numbers its nodes and sentinels from a base port). It looks below the
+// kernel's ephemeral range, where the neighbours of a port the kernel just
+// handed out are often taken by the outgoing connections of tests running
+// in parallel; like FreePorts, it holds all the listeners until it has
+// them all.
 func consecutivePorts(t *testing.T, n int) []int {
 	t.Helper()
-	for attempt := 0; attempt < 50; attempt++ {
-		first := testutil.FreePort(t)
-		if first+n-1 > 65535 {
-			continue
+	lo, hi := 20000, 32000
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if first, err := strconv.Atoi(f[0]); err == nil && first > 2000 && first < hi {
+				hi = first
+				lo = min(lo, hi/2)
+			}
 		}
+	}
+	for attempt := 0; attempt < 200; attempt++ {
+		first := lo + rand.Intn(hi-lo-n)
 		var lns []net.Listener
 		ok := true
 		for p := first; p < first+n; p++ {
