@@ -134,124 +134,6 @@ func waitSynced(t testing.TB, master *redis.Client, replicas ...*redis.Client) s
 	return digest
 }
 
-// --- dataset comparer (the logic of backend/replcompare_test.go, which is
-// not exported): every key of db 0 as type|pexpiretime|canonical value.
-
-func datasetDump(ctx context.Context, c *redis.Client) (map[string]string, error) {
-	out := map[string]string{}
-	var cursor uint64
-	for {
-		keys, next, err := c.Scan(ctx, cursor, "*", 1000).Result()
-		if err != nil {
-			return nil, err
-		}
-		if err := dumpKeys(ctx, c, keys, out); err != nil {
-			return nil, err
-		}
-		if cursor = next; cursor == 0 {
-			return out, nil
-		}
-	}
-}
-
-func dumpKeys(ctx context.Context, c *redis.Client, keys []string, out map[string]string) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	pipe := c.Pipeline()
-	types := make([]*redis.StatusCmd, len(keys))
-	exps := make([]*redis.IntCmd, len(keys))
-	for i, k := range keys {
-		types[i] = pipe.Type(ctx, k)
-		exps[i] = redis.NewIntCmd(ctx, "pexpiretime", k)
-		_ = pipe.Process(ctx, exps[i])
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return err
-	}
-	pipe = c.Pipeline()
-	vals := make([]func() (string, error), len(keys))
-	for i, k := range keys {
-		switch types[i].Val() {
-		case "string":
-			cmd := pipe.Get(ctx, k)
-			vals[i] = func() (string, error) { return strconv.Quote(cmd.Val()), cmd.Err() }
-		case "list":
-			cmd := pipe.LRange(ctx, k, 0, -1)
-			vals[i] = func() (string, error) { return strings.Join(cmd.Val(), ","), cmd.Err() }
-		case "set":
-			cmd := pipe.SMembers(ctx, k)
-			vals[i] = func() (string, error) { return strings.Join(sorted(cmd.Val()), ","), cmd.Err() }
-		case "zset":
-			cmd := pipe.ZRangeWithScores(ctx, k, 0, -1)
-			vals[i] = func() (string, error) {
-				var b strings.Builder
-				for _, z := range cmd.Val() {
-					fmt.Fprintf(&b, "%q=%s ", z.Member, strconv.FormatFloat(z.Score, 'g', -1, 64))
-				}
-				return b.String(), cmd.Err()
-			}
-		case "hash":
-			cmd := pipe.HGetAll(ctx, k)
-			vals[i] = func() (string, error) {
-				var fs []string
-				for f, v := range cmd.Val() {
-					fs = append(fs, strconv.Quote(f)+"="+strconv.Quote(v))
-				}
-				sort.Strings(fs)
-				return strings.Join(fs, " "), cmd.Err()
-			}
-		case "none":
-			// expired (or deleted) between SCAN and TYPE
-		default:
-			return fmt.Errorf("key %q: type %q not handled by the dump", k, types[i].Val())
-		}
-	}
-	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
-		return err
-	}
-	for i, k := range keys {
-		if vals[i] == nil {
-			continue
-		}
-		v, err := vals[i]()
-		if err == redis.Nil {
-			continue // expired between TYPE and the read
-		}
-		if err != nil {
-			return fmt.Errorf("key %q: %w", k, err)
-		}
-		out[k] = fmt.Sprintf("%s|%d|%s", types[i].Val(), exps[i].Val(), v)
-	}
-	return nil
-}
-
-// diffDumps describes how two dumps differ ("" when equal), a few keys at most.
-func diffDumps(a, b map[string]string) string {
-	var diffs []string
-	for k, va := range a {
-		if vb, ok := b[k]; !ok {
-			diffs = append(diffs, k+" only on the master")
-		} else if va != vb {
-			diffs = append(diffs, fmt.Sprintf("%s: master %.80s, replica %.80s", k, va, vb))
-		}
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			diffs = append(diffs, k+" only on the replica")
-		}
-	}
-	if len(diffs) == 0 {
-		return ""
-	}
-	sort.Strings(diffs)
-	n := len(diffs)
-	if n > 6 {
-		diffs = diffs[:6]
-	}
-	return fmt.Sprintf("%d keys differ: %s", n, strings.Join(diffs, "; "))
-}
-
 // waitSameDataset compares full dumps of the master and each replica. The
 // short-TTL keys the writer creates may expire between two dumps (the
 // master then propagates a DEL), so a difference is retried until the
@@ -260,7 +142,7 @@ func waitSameDataset(t testing.TB, master *redis.Client, replicas ...*redis.Clie
 	t.Helper()
 	ctx := context.Background()
 	testutil.WaitFor(t, 60*time.Second, 100*time.Millisecond, func() (bool, string) {
-		dm, err := datasetDump(ctx, master)
+		dm, err := testutil.DumpDataset(ctx, master.Options().Addr)
 		if err != nil {
 			return false, "master dump: " + err.Error()
 		}
@@ -268,11 +150,11 @@ func waitSameDataset(t testing.TB, master *redis.Client, replicas ...*redis.Clie
 			return false, "master dump is empty"
 		}
 		for i, r := range replicas {
-			dr, err := datasetDump(ctx, r)
+			dr, err := testutil.DumpDataset(ctx, r.Options().Addr)
 			if err != nil {
 				return false, fmt.Sprintf("replica %d dump: %v", i, err)
 			}
-			if d := diffDumps(dm, dr); d != "" {
+			if d := testutil.DiffDatasets(dm, dr); d != "" {
 				return false, fmt.Sprintf("replica %d (%s): %s", i, r.Options().Addr, d)
 			}
 		}
