@@ -7,6 +7,7 @@ import (
 	"context"
 	"os/exec"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,10 +20,7 @@ func requireSameDataset(t testing.TB, a, b string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		da, errA := testutil.DumpDataset(ctx, a)
-		db, errB := testutil.DumpDataset(ctx, b)
-		cancel()
+		da, db, errA, errB := dumpBoth(a, b)
 		msg := ""
 		switch {
 		case errA != nil:
@@ -43,6 +41,24 @@ func requireSameDataset(t testing.TB, a, b string, timeout time.Duration) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// dumpBoth dumps the two nodes at once, each under its own deadline: a
+// million-key dump takes tens of seconds under -race on two cores, and
+// one shared deadline made the second dump fail for the first one's time.
+func dumpBoth(a, b string) (da, db map[string]string, errA, errB error) {
+	dump := func(addr string, out *map[string]string, err *error, wg *sync.WaitGroup) {
+		defer wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		*out, *err = testutil.DumpDataset(ctx, addr)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go dump(a, &da, &errA, &wg)
+	go dump(b, &db, &errB, &wg)
+	wg.Wait()
+	return da, db, errA, errB
 }
 
 func sortDurations(d []time.Duration) { sort.Slice(d, func(i, j int) bool { return d[i] < d[j] }) }
