@@ -54,6 +54,8 @@ type snapshot struct {
 	exps  []int
 
 	processed, total int64 // INFO current_save_keys_*
+
+	trafficSeen uint64 // Server.trafficLocks at the last yield (walker only)
 }
 
 // snapSink receives the walk's output. Its methods are called by the
@@ -171,7 +173,7 @@ func (sn *snapshot) walk(sink snapSink, chunk *bytes.Buffer, out io.Writer) erro
 				sn.dicts[i] = nil
 			}
 			s.mu.Unlock()
-			walkYield(held)
+			sn.yield(held)
 			if err != nil {
 				return err
 			}
@@ -203,7 +205,7 @@ func (sn *snapshot) walk(sink snapSink, chunk *bytes.Buffer, out io.Writer) erro
 				}
 				sn.processed += int64(n)
 				s.mu.Unlock()
-				walkYield(time.Since(start))
+				sn.yield(time.Since(start))
 				keys = keys[n:]
 				if err != nil {
 					return err
@@ -425,11 +427,19 @@ func (s *Server) SnapshotToFunc(w io.Writer, begin func() map[string]string) err
 	return err
 }
 
-// walkYield pauses the walk after a lock hold of held for as long again.
-// Without it the walker, which needs no wake-up, takes the lock back before
-// the clients it woke get scheduled, and they wait for several chunks (Go's
+// yield pauses the walk after a lock hold of held for as long again, when
+// clients have been running commands since the previous chunk. Without the
+// pause the walker, which needs no wake-up, takes the lock back before the
+// clients it woke get scheduled, and they wait for several chunks (Go's
 // mutex only hands off after a waiter starved 1 ms). Capping the walk at
-// half the lock time is what keeps command latency flat during a save.
-func walkYield(held time.Duration) {
+// half the lock time is what keeps command latency flat during a save;
+// with no client active (a full sync to a new replica of an idle master),
+// the walk runs at full speed.
+func (sn *snapshot) yield(held time.Duration) {
+	seen := sn.s.trafficLocks.Load()
+	if seen == sn.trafficSeen {
+		return
+	}
+	sn.trafficSeen = seen
 	time.Sleep(max(held, 50*time.Microsecond))
 }

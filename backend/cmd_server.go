@@ -2,6 +2,7 @@ package backend
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -1028,6 +1029,11 @@ func debugCommand(c *Client) {
 			"    Output a hex signature representing the current DB content.",
 			"DIGEST-VALUE <key> [<key> ...]",
 			"    Output a hex signature of the values of all the specified keys.",
+			"POPULATE <count> [<prefix>] [<size>]",
+			"    Create <count> string keys named key:<num>. If <prefix> is specified then",
+			"    it is used instead of the 'key' prefix. These are not propagated to",
+			"    replicas. Cluster slots are not respected so keys not belonging to the",
+			"    current node can be created in cluster mode.",
 			"SET-ACTIVE-EXPIRE <0|1>",
 			"    Setting it to 0 disables expiring keys in background when they are not",
 			"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -1047,6 +1053,8 @@ func debugCommand(c *Client) {
 		v, _ := strconv.Atoi(string(c.argv[2])) // atoi, as Redis
 		s.admin.noActiveExpire = v == 0
 		c.ReplyOK()
+	case sub == "populate" && len(c.argv) >= 3 && len(c.argv) <= 5:
+		debugPopulate(c)
 	case sub == "digest" && len(c.argv) == 2:
 		c.ReplySimple(s.datasetDigestHex())
 	case sub == "digest-value":
@@ -1061,4 +1069,53 @@ func debugCommand(c *Client) {
 		}
 		subcommandSyntaxError(c)
 	}
+}
+
+// debugPopulate is DEBUG POPULATE count [prefix] [size]: count string keys
+// <prefix>:<n> holding "value:<n>" (cut or zero-padded to size when size is
+// given); existing keys are left alone. Like Redis it is a test aid: nothing
+// is propagated, the dirty counter does not move, and a prefix is cut so that
+// the key name fits Redis's 128-byte buffer.
+func debugPopulate(c *Client) {
+	count, ok := rangeArg(c, 2, 0, math.MaxInt64, errMustBePositive)
+	if !ok {
+		return
+	}
+	size := int64(0)
+	if len(c.argv) == 5 {
+		if size, ok = rangeArg(c, 4, 0, math.MaxInt64, errMustBePositive); !ok {
+			return
+		}
+	}
+	prefix := []byte("key")
+	if len(c.argv) >= 4 {
+		prefix = c.argv[3]
+	}
+	const nameBuf = 127 // snprintf into char[128]
+	db := c.DB()
+	var name, val, pad []byte
+	for j := int64(0); j < count; j++ {
+		name = append(append(name[:0], prefix...), ':')
+		name = strconv.AppendInt(name, j, 10)
+		if len(name) > nameBuf {
+			name = name[:nameBuf]
+		}
+		key := string(name)
+		if db.lookupOverwrite(key) != nil {
+			continue
+		}
+		val = strconv.AppendInt(append(val[:0], "value:"...), j, 10)
+		v := val
+		if size > 0 {
+			if pad == nil {
+				pad = make([]byte, size)
+			}
+			clear(pad)
+			copy(pad, val)
+			v = pad
+		}
+		c.storeString(key, v, false, false, encAuto) // copies v
+		c.srv.keyModified(db, key)
+	}
+	c.ReplyOK()
 }

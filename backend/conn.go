@@ -99,6 +99,7 @@ func (h *connHandler) OnTraffic(conn gnet.Conn) gnet.Action {
 	consumed := 0
 	var perr error
 
+	s.trafficLocks.Add(1)
 	s.mu.Lock()
 	if fresh > 0 {
 		c.lastInteraction = s.timeNow()

@@ -673,3 +673,35 @@ func TestConfigRewrite(t *testing.T) {
 		t.Errorf("reloaded options differ: %+v", back)
 	}
 }
+
+func TestDiffDebugPopulate(t *testing.T) {
+	long := strings.Repeat("p", 130)
+	adminDiff(t, func(proto int) []testutil.Step {
+		var s steps
+		s.add("FLUSHALL")
+		s.add("DEBUG", "POPULATE")
+		s.add("DEBUG", "POPULATE", "-1")
+		s.add("DEBUG", "POPULATE", "x")
+		s.add("DEBUG", "POPULATE", "2", "a", "-3")
+		s.add("DEBUG", "POPULATE", "2", "a", "3", "4")
+		s.add("DEBUG", "POPULATE", "0")
+		s.add("DEBUG", "POPULATE", "5")
+		s.add("SET", "key:7", "mine")
+		s.add("DEBUG", "POPULATE", "10")
+		s.add("DBSIZE")
+		s.add("GET", "key:0")
+		s.add("GET", "key:7")
+		s.add("GET", "key:9")
+		s.add("DEBUG", "POPULATE", "3", "pfx", "20")
+		s.add("GET", "pfx:1")
+		s.add("DEBUG", "POPULATE", "3", "short", "2")
+		s.add("GET", "short:2")
+		s.add("DEBUG", "POPULATE", "2", long)
+		s.add("DBSIZE")
+		s.addUnordered("KEYS", long[:10]+"*")
+		s.add("OBJECT", "ENCODING", "key:3")
+		s.add("OBJECT", "ENCODING", "pfx:0")
+		s.add("TTL", "key:3")
+		return s
+	}, []string{"--enable-debug-command", "yes"}, func(o *Options) { o.EnableDebugCommand = "yes" })
+}

@@ -374,6 +374,7 @@ type rdbLoader struct {
 	keepExpired bool
 	// merge replaces existing keys instead of failing (DEBUG RELOAD MERGE).
 	merge bool
+	lru   uint32 // the LRU clock for new keys, read every 1024 keys
 	// aux collects the aux fields.
 	aux             map[string]string
 	loaded, expired int64
@@ -419,10 +420,22 @@ func (l *rdbLoader) SelectDB(db int) error {
 	return nil
 }
 
-func (l *rdbLoader) ResizeDB(keys, expires uint64) error { return nil }
+// ResizeDB sizes the database's tables for the keys the file announces,
+// so that loading never rehashes. The hint comes from the file: it is
+// capped, and a wrong one costs only memory or rehashing.
+func (l *rdbLoader) ResizeDB(keys, expires uint64) error {
+	const maxHint = 1 << 24
+	if l.db.d.m.Len() == 0 {
+		l.db.d.m.Expand(int(min(keys, maxHint)))
+	}
+	if len(l.db.d.ttl) == 0 && expires > 0 {
+		l.db.d.ttl = make(map[string]struct{}, int(min(expires, maxHint)))
+	}
+	return nil
+}
 
 // store adds one key; build makes the value (only when the key is kept).
-func (l *rdbLoader) store(key []byte, expireAt int64, build func() (*Entry, error)) error {
+func (l *rdbLoader) store(key []byte, expireAt int64, build func() (Entry, error)) error {
 	k := string(key)
 	if expireAt != rdb.NoExpiry && expireAt < l.now && !l.keepExpired {
 		l.expired++
@@ -432,13 +445,23 @@ func (l *rdbLoader) store(key []byte, expireAt int64, build func() (*Entry, erro
 	if err != nil {
 		return fmt.Errorf("key %q: %w", k, err)
 	}
-	if old := l.db.d.get(k); old != nil {
-		if !l.merge {
+	var p *Entry
+	if l.merge {
+		if old := l.db.d.get(k); old != nil {
+			l.db.delete(k)
+		}
+		p = l.db.setEntry(k, &e, false)
+	} else {
+		// A fresh dataset (nothing to preserve or replace): one probe.
+		if l.loaded%1024 == 0 {
+			l.lru = l.s.lruClock()
+		}
+		e.lru, e.freq, e.snapGen = l.lru, lfuInitVal, l.s.snapGen
+		var isNew bool
+		if p, isNew = l.db.d.m.Set(k, e); !isNew {
 			return fmt.Errorf("duplicate key %q found in RDB file", k)
 		}
-		l.db.delete(k)
 	}
-	p := l.db.setEntry(k, e, false)
 	if expireAt != rdb.NoExpiry {
 		l.db.SetExpire(k, p, max(expireAt, 1))
 	}
@@ -447,47 +470,47 @@ func (l *rdbLoader) store(key []byte, expireAt int64, build func() (*Entry, erro
 }
 
 func (l *rdbLoader) String(key, val []byte, expireAt int64) error {
-	return l.store(key, expireAt, func() (*Entry, error) { return &Entry{str: val}, nil })
+	return l.store(key, expireAt, func() (Entry, error) { return Entry{str: val}, nil })
 }
 
 func (l *rdbLoader) List(key []byte, elems [][]byte, expireAt int64) error {
-	return l.store(key, expireAt, func() (*Entry, error) {
-		return &Entry{obj: NewListFromElems(elems)}, nil
+	return l.store(key, expireAt, func() (Entry, error) {
+		return Entry{obj: NewListFromElems(elems)}, nil
 	})
 }
 
 func (l *rdbLoader) Set(key []byte, members [][]byte, expireAt int64) error {
-	return l.store(key, expireAt, func() (*Entry, error) {
+	return l.store(key, expireAt, func() (Entry, error) {
 		o := NewSetFromMembersOpts(l.opts, members)
 		if o.Len() != len(members) {
-			return nil, errors.New("duplicate set members detected")
+			return Entry{}, errors.New("duplicate set members detected")
 		}
-		return &Entry{obj: o}, nil
+		return Entry{obj: o}, nil
 	})
 }
 
 func (l *rdbLoader) Hash(key []byte, fields, values [][]byte, expireAt int64) error {
-	return l.store(key, expireAt, func() (*Entry, error) {
+	return l.store(key, expireAt, func() (Entry, error) {
 		o := NewHashFromPairsOpts(l.opts, fields, values)
 		if o.Len() != len(fields) {
-			return nil, errors.New("duplicate hash fields detected")
+			return Entry{}, errors.New("duplicate hash fields detected")
 		}
-		return &Entry{obj: o}, nil
+		return Entry{obj: o}, nil
 	})
 }
 
 func (l *rdbLoader) ZSet(key []byte, members [][]byte, scores []float64, expireAt int64) error {
-	return l.store(key, expireAt, func() (*Entry, error) {
+	return l.store(key, expireAt, func() (Entry, error) {
 		for _, sc := range scores {
 			if math.IsNaN(sc) {
-				return nil, errors.New("zset with NAN score detected")
+				return Entry{}, errors.New("zset with NAN score detected")
 			}
 		}
 		o := NewZSetFromPairsOpts(l.opts, members, scores)
 		if o.Len() != len(members) {
-			return nil, errors.New("duplicate zset fields detected")
+			return Entry{}, errors.New("duplicate zset fields detected")
 		}
-		return &Entry{obj: o}, nil
+		return Entry{obj: o}, nil
 	})
 }
 

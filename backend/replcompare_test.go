@@ -6,7 +6,6 @@ package backend
 import (
 	"context"
 	"os/exec"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -60,8 +59,6 @@ func dumpBoth(a, b string) (da, db map[string]string, errA, errB error) {
 	wg.Wait()
 	return da, db, errA, errB
 }
-
-func sortDurations(d []time.Duration) { sort.Slice(d, func(i, j int) bool { return d[i] < d[j] }) }
 
 func runProgram(bin string, args ...string) (string, error) {
 	out, err := exec.Command(bin, args...).CombinedOutput()

@@ -30,10 +30,14 @@ type Server struct {
 	opts *Options
 	log  *zap.Logger
 
-	mu      sync.Mutex // the keyspace lock; see the package doc
-	dbs     []*DB
-	clients map[uint64]*Client
-	nextID  atomic.Uint64
+	mu sync.Mutex // the keyspace lock; see the package doc
+	// trafficLocks counts the times an event loop took mu to run client
+	// commands: a background walk pauses between chunks only while it
+	// moves, so that it runs at full speed when no client is active.
+	trafficLocks atomic.Uint64
+	dbs          []*DB
+	clients      map[uint64]*Client
+	nextID       atomic.Uint64
 
 	stats     stats
 	startTime time.Time

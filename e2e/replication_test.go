@@ -595,21 +595,18 @@ func TestMasterRestartWithoutPersistence(t *testing.T) {
 
 // --- 4. full-sync benchmark -------------------------------------------------
 
-// BenchmarkReplicationFullSync measures a full sync of a loaded master to a
-// fresh replica, warden → warden against redis-server → redis-server,
-// alternating (warden, redis) for 3 rounds, and logs the medians: the time
-// from REPLICAOF to master_link_status:up with the replica's offset equal
-// to the master's. Both masters are loaded the same way, once:
-//
-//	redis-benchmark -t set -r 1000000 -n 1500000 -P 64 -d 3
-//
-// and both use diskless sync with repl-diskless-sync-delay 0 (Redis 7.0's
-// default delay of 5 s would otherwise dominate). Run it alone:
+// BenchmarkReplicationFullSync measures a full sync of a master holding
+// exactly 1 000 000 keys to a fresh replica, warden → warden against
+// redis-server → redis-server, alternating (warden, redis) for 3 rounds,
+// and logs the medians: the time from REPLICAOF to master_link_status:up
+// with the replica's offset equal to the master's. Both masters are loaded
+// with DEBUG POPULATE 1000000 (key:<n> → value:<n>) and use diskless sync
+// with repl-diskless-sync-delay 0 (Redis 7.0's default delay of 5 s would
+// otherwise dominate). Run it alone:
 //
 //	go test -run '^$' -bench BenchmarkReplicationFullSync -benchtime 1x ./e2e/
 func BenchmarkReplicationFullSync(b *testing.B) {
-	bench := testutil.RequireBinary(b, "redis-benchmark")
-	syncArgs := []string{"--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"}
+	syncArgs := []string{"--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes"}
 	type system struct {
 		name    string
 		master  *testutil.Proc
@@ -625,13 +622,8 @@ func BenchmarkReplicationFullSync(b *testing.B) {
 	ctx := context.Background()
 	for _, s := range systems {
 		start := time.Now()
-		cmd := exec.Command(bench, "-h", "127.0.0.1", "-p", strconv.Itoa(s.master.Port()),
-			"-t", "set", "-r", "1000000", "-n", "1500000", "-P", "64", "-d", "3", "-q")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			b.Fatalf("redis-benchmark against %s: %v\n%s", s.name, err, out)
-		}
-		c := newClient(b, s.master.Addr(), nil)
+		c := newClient(b, s.master.Addr(), func(o *redis.Options) { o.ReadTimeout = time.Minute })
+		must(b, c.Do(ctx, "debug", "populate", "1000000").Err())
 		b.Logf("%s master loaded in %v: %d keys, used_memory %s", s.name, time.Since(start).Round(time.Millisecond),
 			c.DBSize(ctx).Val(), mustInfo(b, c, "memory")["used_memory_human"])
 	}
@@ -668,4 +660,123 @@ func BenchmarkReplicationFullSync(b *testing.B) {
 		b.Logf("%s full sync: median %v (runs %v)", s.name, ts[1].Round(time.Millisecond), s.times)
 		b.ReportMetric(ts[1].Seconds(), s.name+"-median-s")
 	}
+}
+
+// BenchmarkReplicationLag measures how far replicas trail their master
+// under write load, warden (a warden master and two warden replicas)
+// against redis-server (the same with redis-server), in alternating rounds
+// (warden, redis, warden, redis, …; REPL_LAG_ROUNDS, default 3). Each round
+// runs
+//
+//	redis-benchmark -t set -P 16 -c 50 -n 2000000 -r 1000000
+//
+// against the master while testutil.SampleLag reads the master's offset and
+// each replica's own offset every 20 ms; then it times how long the
+// replicas need to reach the master's final offset, and checks that all
+// three DEBUG DIGESTs are equal. Run it alone:
+//
+//	go test -run '^$' -bench BenchmarkReplicationLag -benchtime 1x -v ./e2e/
+func BenchmarkReplicationLag(b *testing.B) {
+	bench := testutil.RequireBinary(b, "redis-benchmark")
+	rounds := 3
+	if v, err := strconv.Atoi(os.Getenv("REPL_LAG_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
+	type system struct {
+		name     string
+		master   *testutil.Proc
+		replicas []*testutil.Proc
+		worst    []time.Duration // per round: the worse replica's p99 lag
+		maxLag   []time.Duration
+		converge []time.Duration
+		rps      []string
+	}
+	// No PINGs to the replicas while three DEBUG DIGESTs of a million keys
+	// run (about 6 s each on redis-server): they would move the offset.
+	args := []string{"--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0",
+		"--repl-ping-replica-period", "3600", "--repl-timeout", "7200"}
+	start := map[string]func(extra ...string) *testutil.Proc{
+		"warden":       func(extra ...string) *testutil.Proc { return testutil.StartWarden(b, append(args, extra...)...) },
+		"redis-server": func(extra ...string) *testutil.Proc { return testutil.StartRedis(b, append(args, extra...)...) },
+	}
+	var systems []*system
+	for _, name := range []string{"warden", "redis-server"} {
+		m := start[name]()
+		s := &system{name: name, master: m}
+		for i := 0; i < 2; i++ {
+			s.replicas = append(s.replicas, start[name](replicaOfArgs(m)...))
+		}
+		systems = append(systems, s)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for round := 1; round <= rounds; round++ {
+		for _, s := range systems {
+			// DEBUG DIGEST of a million keys takes seconds.
+			slow := func(o *redis.Options) { o.ReadTimeout = time.Minute }
+			mc := newClient(b, s.master.Addr(), slow)
+			var rcs []*redis.Client
+			var raddrs []string
+			for _, r := range s.replicas {
+				rcs = append(rcs, newClient(b, r.Addr(), slow))
+				raddrs = append(raddrs, r.Addr())
+			}
+			must(b, mc.Set(ctx, "round", round, 0).Err())
+			waitSynced(b, mc, rcs...)
+			lag := testutil.SampleLag(20*time.Millisecond, s.master.Addr(), raddrs...)
+			out, err := exec.Command(bench, "-h", "127.0.0.1", "-p", strconv.Itoa(s.master.Port()),
+				"-t", "set", "-P", "16", "-c", "50", "-n", "2000000", "-r", "1000000", "-q").CombinedOutput()
+			if err != nil {
+				b.Fatalf("redis-benchmark against %s: %v\n%s", s.name, err, out)
+			}
+			loadEnd := time.Now()
+			final := mustInfo(b, mc, "replication")["master_repl_offset"]
+			testutil.WaitFor(b, 2*time.Minute, 5*time.Millisecond, func() (bool, string) {
+				for _, rc := range rcs {
+					if off := mustInfo(b, rc, "replication")["slave_repl_offset"]; off != final {
+						return false, fmt.Sprintf("%s at %s, master at %s", rc.Options().Addr, off, final)
+					}
+				}
+				return true, ""
+			})
+			converged := time.Since(loadEnd)
+			stats := lag.Stop()
+			waitSynced(b, mc, rcs...)
+			summary := strings.TrimSpace(string(out))
+			if i := strings.LastIndexAny(summary, "\r\n"); i >= 0 {
+				summary = summary[i+1:]
+			}
+			worst, maxLag := time.Duration(0), time.Duration(0)
+			for i, st := range stats {
+				b.Logf("round %d %s replica %d: %v", round, s.name, i+1, st)
+				worst, maxLag = max(worst, st.P99), max(maxLag, st.Max)
+			}
+			b.Logf("round %d %s: %s; replicas at the master's offset %v after the load; digests equal",
+				round, s.name, summary, converged.Round(time.Millisecond))
+			s.worst = append(s.worst, worst)
+			s.maxLag = append(s.maxLag, maxLag)
+			s.converge = append(s.converge, converged)
+			s.rps = append(s.rps, summary)
+		}
+	}
+	b.StopTimer()
+	median := func(d []time.Duration) time.Duration {
+		d = append([]time.Duration(nil), d...)
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return d[len(d)/2]
+	}
+	for _, s := range systems {
+		b.Logf("%s: p99 lag (worse replica) median %v, runs %v; max lag runs %v; converged median %v",
+			s.name, median(s.worst).Round(time.Millisecond), roundAll(s.worst), roundAll(s.maxLag),
+			median(s.converge).Round(time.Millisecond))
+		b.ReportMetric(median(s.worst).Seconds()*1000, s.name+"-p99-lag-ms")
+	}
+}
+
+func roundAll(d []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(d))
+	for i, v := range d {
+		out[i] = v.Round(time.Millisecond)
+	}
+	return out
 }

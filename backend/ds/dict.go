@@ -97,6 +97,17 @@ func (d *Dict[V]) resize(size int) {
 	d.rehash = 0
 }
 
+// Expand makes room for n elements in one step when the dict is empty (a
+// loader that knows the key count, like Redis's RESIZEDB), or starts a
+// rehash into a table that large otherwise. It never shrinks.
+func (d *Dict[V]) Expand(n int) {
+	size := nextPow2(n)
+	if d.rehashing() || size <= len(d.t[0].buckets) {
+		return
+	}
+	d.resize(size)
+}
+
 func nextPow2(n int) int {
 	if n < dictMinSize {
 		return dictMinSize

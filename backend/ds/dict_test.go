@@ -142,3 +142,51 @@ func BenchmarkDictSetGet(b *testing.B) {
 		_ = d.Get(k)
 	}
 }
+
+func TestDictExpand(t *testing.T) {
+	tests := []struct {
+		name        string
+		before, n   int
+		wantBuckets int
+		rehashing   bool
+	}{
+		{"empty", 0, 1000, 1024, false},
+		{"empty tiny", 0, 1, dictMinSize, false},
+		{"grows a full dict by rehash", 100, 5000, 8192, true},
+		{"never shrinks", 100, 10, 128, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := NewDict[int]()
+			for i := 0; i < tt.before; i++ {
+				d.Set(strconv.Itoa(i), i)
+			}
+			for d.rehashing() {
+				d.step()
+			}
+			d.Expand(tt.n)
+			if d.rehashing() != tt.rehashing {
+				t.Fatalf("rehashing = %v", d.rehashing())
+			}
+			for d.rehashing() {
+				d.step()
+			}
+			if got := len(d.t[0].buckets); got != tt.wantBuckets {
+				t.Fatalf("buckets = %d, want %d", got, tt.wantBuckets)
+			}
+			for i := 0; i < tt.before; i++ {
+				if v := d.Get(strconv.Itoa(i)); v == nil || *v != i {
+					t.Fatalf("key %d lost", i)
+				}
+			}
+			if tt.before == 0 {
+				for i := 0; i < tt.n; i++ {
+					d.Set(strconv.Itoa(i), i)
+				}
+				if d.rehashing() || len(d.t[0].buckets) != tt.wantBuckets {
+					t.Fatalf("inserting %d keys after Expand(%d) resized the table", tt.n, tt.n)
+				}
+			}
+		})
+	}
+}
