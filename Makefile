@@ -8,7 +8,7 @@ PKGS      := ./...
 TEST_PKGS ?= ./...
 DEB_PKGS  := redis-server redis-sentinel redis-tools haproxy python3-redis
 
-.PHONY: build run test test-short deps bench bench-server bench-compare bench-failover fuzz lint vet clean
+.PHONY: build run test test-short deps bench bench-server bench-compare bench-failover bench-repl fuzz lint vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/warden
@@ -74,6 +74,12 @@ bench-compare: build deps
 # redis-server + redis-sentinel + HAProxy (warden bench failover).
 bench-failover: build deps
 	./$(BIN) bench failover --out benchmarks/results
+
+# Replication, warden vs redis-server side by side: full sync of 1M keys
+# and replica lag under redis-benchmark -P 16 load (e2e benchmarks; the
+# figures are in the log).
+bench-repl: deps
+	$(GO) test -count=1 -run '^$$' -bench 'BenchmarkReplication(FullSync|Lag)$$' -benchtime 1x -timeout 30m -v ./e2e/
 
 # Side-by-side redis-benchmark of redis-server 7.0 and warden; writes a
 # table to benchmarks/results/.
