@@ -203,24 +203,23 @@ func (db *DB) SetObject(key string, obj Object) *Entry {
 }
 
 func (db *DB) setEntry(key string, ne *Entry, keepTTL bool) *Entry {
-	old := db.d.get(key)
-	if old != nil {
+	p, isNew := db.d.m.Slot(key)
+	// A new value starts "warm" (LFU_INIT_VAL); an overwrite inherits the
+	// access frequency of the value it replaces, as Redis's dbOverwrite.
+	ne.freq = lfuInitVal
+	if !isNew {
+		old := p // still the old entry until *p is assigned below
 		db.preserveReplaced(key, old)
 		if keepTTL {
 			ne.expireAt = old.expireAt
 		} else if old.expireAt != 0 {
 			delete(db.d.ttl, key)
 		}
-	}
-	ne.lru = db.srv.lruClock()
-	// A new value starts "warm" (LFU_INIT_VAL); an overwrite inherits the
-	// access frequency of the value it replaces, as Redis's dbOverwrite.
-	ne.freq = lfuInitVal
-	if old != nil {
 		ne.freq = old.freq
 	}
+	ne.lru = db.srv.lruClock()
 	ne.snapGen = db.srv.snapGen
-	p, _ := db.d.m.Set(key, *ne)
+	*p = *ne
 	return p
 }
 

@@ -148,10 +148,18 @@ func (d *Dict[V]) Get(key string) *V {
 // Set stores v under key and returns a pointer to the stored value and
 // whether the key is new.
 func (d *Dict[V]) Set(key string, v V) (*V, bool) {
+	p, isNew := d.Slot(key)
+	*p = v
+	return p, isNew
+}
+
+// Slot returns a pointer to key's value, adding key with the zero value if
+// it is absent, and whether it was added: a read-modify-write of one key
+// in a single probe.
+func (d *Dict[V]) Slot(key string) (*V, bool) {
 	d.step()
 	h := d.hash(key)
 	if n := d.find(key, h); n != nil {
-		n.val = v
 		return &n.val, false
 	}
 	if !d.rehashing() && d.t[0].used >= len(d.t[0].buckets) {
@@ -162,7 +170,7 @@ func (d *Dict[V]) Set(key string, v V) (*V, bool) {
 		t = &d.t[1]
 	}
 	i := h & uint64(len(t.buckets)-1)
-	n := &node[V]{key: key, val: v, next: t.buckets[i]}
+	n := &node[V]{key: key, next: t.buckets[i]}
 	t.buckets[i] = n
 	t.used++
 	return &n.val, true
