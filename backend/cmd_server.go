@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wardenhq/warden/backend/ds"
+	"github.com/wardenhq/warden/backend/internal/cmddocs"
 )
 
 // Server administration: INFO, TIME, COMMAND, DEBUG, SLOWLOG, MONITOR,
@@ -697,10 +698,12 @@ func (c *Client) replyStatusSet(items []string) {
 	}
 }
 
-// replyCommandInfo writes one COMMAND INFO entry. Warden's table has no
-// command tips and no key-spec flags, so tips are empty and key specs are
-// derived from the legacy first/last/step triple (RW for writes, RO
-// otherwise).
+// replyCommandInfo writes one COMMAND INFO entry. The fields up to the
+// ACL categories come from warden's table, which is what dispatch
+// enforces; tips and key specs, which the table lacks, are Redis's
+// (package cmddocs); a command Redis does not have gets empty tips and a
+// key spec derived from its first/last/step triple. The subcommands are
+// those of warden's table.
 func (c *Client) replyCommandInfo(cmd *Command) {
 	if cmd == nil {
 		c.ReplyNull()
@@ -718,8 +721,12 @@ func (c *Client) replyCommandInfo(cmd *Command) {
 	for _, cat := range cats {
 		c.ReplySimple("@" + cat)
 	}
-	c.ReplySet(0) // tips
-	c.replyKeySpecs(cmd)
+	if d := cmddocs.Lookup(cmd.Name); d != nil {
+		c.ReplyRaw(d.TipsAndKeySpecs(c.proto))
+	} else {
+		c.ReplySet(0) // tips
+		c.replyKeySpecs(cmd)
+	}
 	subs := sortedSubs(cmd)
 	if len(subs) == 0 {
 		c.ReplySet(0)
@@ -731,6 +738,8 @@ func (c *Client) replyCommandInfo(cmd *Command) {
 	}
 }
 
+// replyKeySpecs writes the key specs of a command Redis does not have: one
+// spec from the first/last/step triple, RW for writes and RO otherwise.
 func (c *Client) replyKeySpecs(cmd *Command) {
 	if cmd.FirstKey <= 0 && cmd.Keys == nil {
 		c.ReplySet(0)
@@ -782,31 +791,35 @@ func (c *Client) replyKeySpecs(cmd *Command) {
 	c.ReplyInt(0)
 }
 
+// replyCommandDocs writes one COMMAND DOCS map: Redis's documentation of
+// the command (package cmddocs), or for a command Redis does not have the
+// summary, since and group of warden's table; then the subcommands of
+// warden's table, last as in Redis.
 func (c *Client) replyCommandDocs(cmd *Command) {
-	n := 1
-	if cmd.Summary != "" {
+	subs := sortedSubs(cmd)
+	n := 0
+	if len(subs) > 0 {
 		n++
 	}
-	if cmd.Since != "" {
-		n++
+	if d := cmddocs.Lookup(cmd.Name); d != nil {
+		c.ReplyMap(n + d.DocPairs())
+		c.ReplyRaw(d.Docs(c.proto))
+	} else {
+		var pairs []string
+		if cmd.Summary != "" {
+			pairs = append(pairs, "summary", cmd.Summary)
+		}
+		if cmd.Since != "" {
+			pairs = append(pairs, "since", cmd.Since)
+		}
+		pairs = append(pairs, "group", cmd.Group)
+		c.ReplyMap(n + len(pairs)/2)
+		for _, p := range pairs {
+			c.ReplyBulkString(p)
+		}
 	}
-	if len(cmd.Sub) > 0 {
-		n++
-	}
-	c.ReplyMap(n)
-	if cmd.Summary != "" {
-		c.ReplyBulkString("summary")
-		c.ReplyBulkString(cmd.Summary)
-	}
-	if cmd.Since != "" {
-		c.ReplyBulkString("since")
-		c.ReplyBulkString(cmd.Since)
-	}
-	c.ReplyBulkString("group")
-	c.ReplyBulkString(cmd.Group)
-	if len(cmd.Sub) > 0 {
+	if len(subs) > 0 {
 		c.ReplyBulkString("subcommands")
-		subs := sortedSubs(cmd)
 		c.ReplyMap(len(subs))
 		for _, sc := range subs {
 			c.ReplyBulkString(sc.Name)

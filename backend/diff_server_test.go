@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -267,13 +266,13 @@ func TestDiffConfigGetDefaults(t *testing.T) {
 	}
 }
 
-// TestDiffCommandInfo checks COMMAND COUNT against warden's own table and
-// compares COMMAND INFO (arity, flags, key positions, ACL categories) with
-// Redis for every command both have; each mismatch is a failure.
-func TestDiffCommandInfo(t *testing.T) {
-	real := testutil.StartRedis(t)
+// TestCommandOwnTable checks COMMAND COUNT and the number of COMMAND
+// entries against warden's own table, and a few COMMAND subcommands;
+// TestDiffCommandDocs compares every command's COMMAND INFO and DOCS with
+// Redis.
+func TestCommandOwnTable(t *testing.T) {
 	_, addr := startTestServer(t, nil)
-	a, b := testutil.Dial(t, addr), testutil.Dial(t, real.Addr())
+	a := testutil.Dial(t, addr)
 	if r := a.Do("COMMAND", "COUNT"); string(r) != fmt.Sprintf(":%d\r\n", len(commands)) {
 		t.Errorf("COMMAND COUNT = %q, table has %d", r, len(commands))
 	}
@@ -281,64 +280,8 @@ func TestDiffCommandInfo(t *testing.T) {
 	if len(all.elems) != len(commands) {
 		t.Errorf("COMMAND returned %d entries, table has %d", len(all.elems), len(commands))
 	}
-	type info struct{ arity, flags, keys, acl string }
-	summary := func(v respVal) info {
-		flags := make([]string, 0, len(v.elems[2].elems))
-		for _, f := range v.elems[2].elems {
-			flags = append(flags, f.str)
-		}
-		sort.Strings(flags)
-		acl := make([]string, 0, len(v.elems[6].elems))
-		for _, c := range v.elems[6].elems {
-			acl = append(acl, c.str)
-		}
-		sort.Strings(acl)
-		return info{v.elems[1].str, strings.Join(flags, ","),
-			v.elems[3].str + " " + v.elems[4].str + " " + v.elems[5].str, strings.Join(acl, ",")}
-	}
-	var names []string
-	for _, n := range CommandNames() {
-		names = append(names, n)
-		for _, sc := range sortedSubs(commands[n]) {
-			names = append(names, sc.Name)
-		}
-	}
-	compared := 0
-	for _, n := range names {
-		ra := mustParse(t, a.Do("COMMAND", "INFO", n))
-		rb := mustParse(t, b.Do("COMMAND", "INFO", n))
-		if len(ra.elems) != 1 || len(ra.elems[0].elems) != 10 {
-			t.Errorf("warden COMMAND INFO %s: %v", n, ra)
-			continue
-		}
-		if len(rb.elems) != 1 || rb.elems[0].typ == '_' {
-			continue // not a Redis 7.0 command (CLIENT SETINFO)
-		}
-		compared++
-		if ga, gb := summary(ra.elems[0]), summary(rb.elems[0]); ga != gb {
-			t.Errorf("COMMAND INFO %s:\nwarden %+v\nredis  %+v", n, ga, gb)
-		}
-	}
-	if compared < len(commands) {
-		t.Errorf("compared only %d of %d commands", compared, len(commands))
-	}
-	t.Logf("COMMAND INFO compared for %d commands and subcommands", compared)
-	// The reply shape of a command with subcommands and key specs.
-	for _, n := range []string{"config", "client", "get"} {
-		ra, rb := mustParse(t, a.Do("COMMAND", "INFO", n)), mustParse(t, b.Do("COMMAND", "INFO", n))
-		if len(ra.elems[0].elems[9].elems) != len(rb.elems[0].elems[9].elems) && n != "client" {
-			t.Errorf("COMMAND INFO %s subcommands: %d vs %d", n, len(ra.elems[0].elems[9].elems), len(rb.elems[0].elems[9].elems))
-		}
-	}
 	if r := a.Do("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"); string(r) != "*1\r\n*2\r\n$1\r\nk\r\n*1\r\n+RW\r\n" {
 		t.Errorf("GETKEYSANDFLAGS set = %q", r)
-	}
-	docs := mustParse(t, a.Do("COMMAND", "DOCS", "time", "config"))
-	if len(docs.elems) != 4 || docs.elems[0].str != "time" || docs.elems[2].str != "config" {
-		t.Fatalf("COMMAND DOCS shape: %v", docs)
-	}
-	if got := pairsOf(docs.elems[1]); got["summary"] != "Return the current server time" || got["since"] != "2.6.0" || got["group"] != "server" {
-		t.Errorf("COMMAND DOCS time = %v", got)
 	}
 	list := mustParse(t, a.Do("COMMAND", "LIST", "FILTERBY", "ACLCAT", "connection"))
 	if !strings.Contains(list.String(), "client|setname") || strings.Contains(list.String(), " get ") {
