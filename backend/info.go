@@ -306,7 +306,10 @@ func ratio(a, b int64) float64 {
 // against (evict.go); the allocator_* figures come from runtime.MemStats
 // (allocated = live and not yet collected heap objects, active = heap
 // spans in use, resident = heap memory obtained from the OS and not
-// returned).
+// returned). The replication buffers are counted in the overhead, as in
+// Redis: mem_total_replication_buffers is the backlog plus what replicas
+// have yet to be sent (Redis shares one buffer among them; here each
+// replica queues its own copy, reported as mem_clients_slaves).
 func (s *Server) infoMemory(w infoWriter) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -317,9 +320,12 @@ func (s *Server) infoMemory(w infoWriter) {
 	alloc, active, resident := int64(ms.HeapAlloc), int64(ms.HeapInuse), int64(ms.HeapSys-ms.HeapReleased)
 	normal := int64(0)
 	for _, c := range s.clients {
-		normal += int64(cap(c.reply))
+		if c.flags&flagReplica == 0 || c.flags&flagMonitor != 0 {
+			normal += int64(cap(c.reply))
+		}
 	}
-	overhead := m.startup + normal
+	backlog, replicas := s.replBufferMemory()
+	overhead := m.startup + normal + backlog + replicas
 	dataset := max(used-overhead, 0)
 	w.kv("used_memory", used)
 	w.kv("used_memory_human", bytesToHuman(used))
@@ -362,9 +368,9 @@ func (s *Server) infoMemory(w infoWriter) {
 	w.kv("mem_fragmentation_ratio", ratio(rss, used))
 	w.kv("mem_fragmentation_bytes", rss-used)
 	w.kv("mem_not_counted_for_evict", 0)
-	w.kv("mem_replication_backlog", 0)
-	w.kv("mem_total_replication_buffers", 0)
-	w.kv("mem_clients_slaves", 0)
+	w.kv("mem_replication_backlog", backlog)
+	w.kv("mem_total_replication_buffers", backlog+replicas)
+	w.kv("mem_clients_slaves", replicas)
 	w.kv("mem_clients_normal", normal)
 	w.kv("mem_cluster_links", 0)
 	w.kv("mem_aof_buffer", 0)

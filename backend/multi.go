@@ -75,6 +75,7 @@ func execCommand(c *Client) {
 	// every command collect in c.prop and go out as one MULTI/EXEC.
 	execArgv, execCmd := c.argv, c.cmd
 	c.prop = c.prop[:0]
+	endCollect := s.collectPropagation(c)
 	c.ReplyArray(len(queued))
 	for _, q := range queued {
 		c.argv, c.cmd = q.argv, q.cmd
@@ -84,12 +85,51 @@ func execCommand(c *Client) {
 		}
 		s.call(c, q.cmd)
 	}
+	endCollect()
 	c.argv, c.cmd = execArgv, execCmd
 	c.flags &^= flagMulti | flagDirtyCAS
 	c.execDirty = false
-	s.emitPropagation(c.prop, true)
+	s.emitTransaction(c.prop)
 	c.prop = c.prop[:0]
 	c.propRewritten = true
+}
+
+// collectPropagation diverts, until the returned function runs, what is
+// propagated outside call()'s bookkeeping (the DEL of a key found expired,
+// an eviction) into c.prop: inside EXEC it must land in the transaction at
+// its place, as Redis's also_propagate array keeps it, not ahead of the
+// MULTI.
+func (s *Server) collectPropagation(c *Client) (end func()) {
+	sinks := s.propagators
+	s.propagators = []func(int, [][]byte){func(db int, args [][]byte) {
+		c.prop = append(c.prop, propCmd{db: db, args: copyArgs(args)})
+	}}
+	return func() {
+		// A sink registered meanwhile (none is, in practice) stays.
+		s.propagators = append(sinks, s.propagators[1:]...)
+	}
+}
+
+// emitTransaction propagates the effects of an EXEC as Redis 7.0's
+// propagatePendingCommands does: a single effect bare, several wrapped in
+// MULTI/EXEC, nothing for a transaction that changed nothing. Effects for
+// replicas only ((S)PUBLISH) keep their place in the block but skip the
+// other sinks, so the AOF may get an empty MULTI/EXEC, as Redis's does.
+func (s *Server) emitTransaction(cmds []propCmd) {
+	wrap := len(cmds) > 1
+	if wrap {
+		s.propagateInternal(cmds[0].db, [][]byte{[]byte("MULTI")})
+	}
+	for _, p := range cmds {
+		if replOnlyEffect(p.args) {
+			s.replPropagate(p.db, p.args)
+		} else {
+			s.propagateInternal(p.db, p.args)
+		}
+	}
+	if wrap {
+		s.propagateInternal(cmds[len(cmds)-1].db, [][]byte{[]byte("EXEC")})
+	}
 }
 
 func watchCommand(c *Client) {

@@ -372,6 +372,9 @@ type rdbLoader struct {
 	// keepExpired keeps keys whose TTL is past: on a replica, and for an
 	// AOF base whose commands may still refer to them, as Redis does.
 	keepExpired bool
+	// feedRepl: the keys dropped as expired are fed to the replication
+	// backlog as deletions (a master's startup load, replBeforeLoad).
+	feedRepl bool
 	// merge replaces existing keys instead of failing (DEBUG RELOAD MERGE).
 	merge bool
 	lru   uint32 // the LRU clock for new keys, read every 1024 keys
@@ -382,7 +385,7 @@ type rdbLoader struct {
 
 func (s *Server) newRDBLoader() *rdbLoader {
 	return &rdbLoader{s: s, db: s.dbs[0], now: s.timeNow().UnixMilli(), opts: s.opts,
-		keepExpired: s.isReplica(), aux: map[string]string{}}
+		keepExpired: s.isReplica(), feedRepl: s.repl.feedLoad, aux: map[string]string{}}
 }
 
 func (l *rdbLoader) Aux(key, val []byte) error {
@@ -439,6 +442,9 @@ func (l *rdbLoader) store(key []byte, expireAt int64, build func() (Entry, error
 	k := string(key)
 	if expireAt != rdb.NoExpiry && expireAt < l.now && !l.keepExpired {
 		l.expired++
+		if l.feedRepl {
+			l.s.replFeedLoadExpired(l.db.id, key)
+		}
 		return nil
 	}
 	e, err := build()

@@ -338,7 +338,9 @@ func (s *Server) deliver(sub *Client, encode func(dst []byte, proto int) []byte)
 }
 
 func publishCommand(c *Client) {
-	c.ReplyInt(int64(c.srv.Publish(c.argv[1], c.argv[2])))
+	n := c.srv.Publish(c.argv[1], c.argv[2])
+	c.propagateToReplicas()
+	c.ReplyInt(int64(n))
 }
 
 func spublishCommand(c *Client) {
@@ -354,6 +356,7 @@ func spublishCommand(c *Client) {
 		})
 		n++
 	}
+	c.propagateToReplicas()
 	c.ReplyInt(int64(n))
 }
 

@@ -87,6 +87,9 @@ package backend
 // Propagation: the master-side propagator (s.AddPropagator) encodes each
 // write command and calls replFeed, unless s.isReplica(): a replica's
 // sub-replicas only get what the replica side feeds from its master.
+// (S)PUBLISH goes to the replicas alone (c.propagateToReplicas); inside
+// EXEC it keeps its place among the transaction's effects
+// (emitTransaction, multi.go).
 
 import (
 	"strconv"
@@ -122,6 +125,9 @@ type replState struct {
 	// link is the replica side's own state (repl_replica.go).
 	link replicaLink
 
+	// feedLoad: the RDB loading at startup feeds the deletions of the
+	// keys it finds expired to the backlog (see replBeforeLoad).
+	feedLoad bool
 	// seldb is the db the master stream last selected (Redis's
 	// slaveseldb); -1 forces a SELECT before the next command.
 	seldb int
@@ -368,6 +374,10 @@ func (b *backlog) feed(p []byte) {
 	b.idx = (b.idx + len(p)) % size
 	b.histlen = min(b.histlen+int64(len(p)), int64(size))
 }
+
+// rebase shifts the offsets of what the backlog holds by delta: at a
+// master's restart it is fed before the history it continues is known.
+func (b *backlog) rebase(delta int64) { b.endOff += delta }
 
 // since returns a copy of the bytes from offset off (inclusive) to the end;
 // off must be within [firstByteOffset, endOff+1].

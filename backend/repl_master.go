@@ -58,9 +58,15 @@ func init() {
 			Group: "server", Since: "2.8.12", Summary: "Return the role of the instance in the context of replication",
 			ACL: []string{"admin", "dangerous"}, Proc: roleCommand},
 	)
-	// After persist.go's loadAtStart (files initialise in name order):
-	// the AOF sink comes first, then this one, and a restarted master
-	// resumes its history from the RDB.
+	// Around persist.go's loadAtStart (files initialise in name order):
+	// a master loads its RDB with a backlog to feed, then resumes the
+	// history the RDB holds; the AOF sink comes first, then this one.
+	loadHooks = append([]func(*Server) error{func(s *Server) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.replBeforeLoad()
+		return nil
+	}}, loadHooks...)
 	loadHooks = append(loadHooks, func(s *Server) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -81,17 +87,6 @@ func init() {
 	}
 	replAuxHook = func(s *Server) map[string]string { return s.replAuxFields() }
 	rejectionChecks = append(rejectionChecks, minReplicasCheck)
-	// PUBLISH is replicated (not written to the AOF), as publishCommand's
-	// forceCommandPropagation(PROPAGATE_REPL) does.
-	if pub := commands["publish"]; pub != nil {
-		orig := pub.Proc
-		pub.Proc = func(c *Client) {
-			orig(c)
-			if !c.commandFailed {
-				c.srv.replPropagate(c.db.id, c.argv)
-			}
-		}
-	}
 }
 
 // --- the propagator ---------------------------------------------------------
@@ -120,6 +115,40 @@ func (s *Server) replPropagate(db int, args [][]byte) {
 	}
 }
 
+// propagateToReplicas replicates c's command to the replicas but not to
+// the AOF, as (S)PUBLISH's forceCommandPropagation(PROPAGATE_REPL) does.
+// Inside EXEC it joins the transaction's effects, where emitTransaction
+// recognises it by name (replOnlyEffect), so that it keeps its place in
+// the block.
+func (c *Client) propagateToReplicas() {
+	if c.flags&flagMulti != 0 {
+		c.Propagate(c.argv...)
+		return
+	}
+	c.srv.replPropagate(c.db.id, c.argv)
+}
+
+// replOnlyEffect reports whether a propagated command is one that
+// propagateToReplicas sends: the only commands for replicas alone.
+func replOnlyEffect(args [][]byte) bool {
+	return strings.EqualFold(string(args[0]), "publish") || strings.EqualFold(string(args[0]), "spublish")
+}
+
+// replBufferMemory is what the replication stream holds in memory, for
+// INFO memory: the backlog's ring (allocated whole with the backlog), and
+// the stream replicas have yet to be sent: buffered since their snapshot
+// began, or queued for their event loop.
+func (s *Server) replBufferMemory() (backlog, replicas int64) {
+	r := &s.repl
+	if r.backlog != nil {
+		backlog = int64(cap(r.backlog.buf))
+	}
+	for _, rc := range r.replicas {
+		replicas += int64(len(rc.pending) + len(rc.c.reply))
+	}
+	return backlog, replicas
+}
+
 // replFeedCommand feeds a command in the currently selected db (PING,
 // REPLCONF GETACK), never causing a SELECT, as Redis passes slaveseldb.
 func (s *Server) replFeedCommand(args ...string) {
@@ -133,26 +162,53 @@ func (s *Server) replFeedCommand(args ...string) {
 	s.replFeed(resp.AppendCommand(nil, b...))
 }
 
-// replResumeFromRDB is Redis 7.0's master restart: the history of the RDB
-// just loaded becomes replid2, so former replicas can partially resync.
-func (s *Server) replResumeFromRDB() {
-	if s.opts.MasterHost != "" || s.isReplica() || s.opts.AppendOnly {
+// replBeforeLoad starts Redis 7.0's master restart (loadDataFromDisk): a
+// master loading its RDB has a backlog meanwhile, so that the keys the
+// load drops as already expired are fed to it as deletions
+// (replFeedLoadExpired, RDBFLAGS_FEED_REPL). A replica that resumes from
+// the RDB's history then drops them too, where it would otherwise keep
+// them for good (replicas never expire keys themselves).
+func (s *Server) replBeforeLoad() {
+	if s.opts.MasterHost != "" || s.isReplica() || s.opts.AppendOnly || s.opts.SentinelMode {
 		return
 	}
+	s.replInit()
+	s.createBacklog()
+	s.repl.feedLoad = true
+}
+
+// replFeedLoadExpired feeds the deletion of a key the startup load found
+// expired, with the command an expiry propagates.
+func (s *Server) replFeedLoadExpired(db int, key []byte) {
+	del := "DEL"
+	if lookupDirective("lazyfree-lazy-expire").get(s.opts) == "yes" {
+		del = "UNLINK"
+	}
+	s.replPropagate(db, [][]byte{[]byte(del), key})
+}
+
+// replResumeFromRDB completes the master restart: the history of the RDB
+// just loaded becomes replid2, so former replicas can partially resync,
+// and what was fed during the load follows it. Without a history the
+// backlog goes (no replica could use it); the offset keeps counting what
+// was fed, as Redis's does.
+func (s *Server) replResumeFromRDB() {
+	r := &s.repl
+	if !r.feedLoad {
+		return
+	}
+	r.feedLoad = false
 	aux := s.persist.loadedAux // LoadedAux takes the lock we hold
 	id, off := aux["repl-id"], aux["repl-offset"]
-	if len(id) != 40 || off == "" || aux["repl-stream-db"] == "" {
-		return
-	}
 	o, err := strconv.ParseInt(off, 10, 64)
-	if err != nil || o < 0 {
+	if len(id) != 40 || err != nil || o < 0 || aux["repl-stream-db"] == "" {
+		s.freeBacklog()
 		return
 	}
-	r := &s.repl
 	r.replid2 = id
 	r.secondOffset = o + 1
-	r.offset = o
-	s.createBacklog()
+	r.offset += o
+	r.backlog.rebase(o)
 	r.noReplicasSince = s.timeNow()
 	s.log.Info("Resuming replication history from the RDB file", zap.String("event", "repl-resume"),
 		zap.String("replid2", id), zap.Int64("offset", o))
