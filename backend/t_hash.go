@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"strconv"
+	"unsafe"
+
+	"github.com/wardenhq/warden/backend/ds"
 )
 
 // Hash is the value of a hash key.
@@ -21,7 +24,8 @@ import (
 //   - hashtable (idx != nil): the same parallel slices, dense but unordered
 //     (a delete moves the last pair into the hole), plus an index from
 //     field to position. The dense layout gives O(1) uniform random picks
-//     for HRANDFIELD, which a Go map cannot.
+//     for HRANDFIELD; the index is a ds.Dict so that HSCAN can resume
+//     from a cursor, as Redis's dict scan does.
 //
 // A hash converts to hashtable once a threshold is crossed and never back,
 // as in Redis. Stored byte slices are never modified in place (HSET stores
@@ -29,7 +33,7 @@ import (
 type Hash struct {
 	fields [][]byte
 	values [][]byte
-	idx    map[string]int
+	idx    *ds.Dict[int]
 }
 
 // hashLimits are the listpack thresholds in force (from Options).
@@ -86,12 +90,7 @@ func (h *Hash) Clone() Object {
 		fields: append([][]byte(nil), h.fields...),
 		values: append([][]byte(nil), h.values...),
 	}
-	if h.idx != nil {
-		c.idx = make(map[string]int, len(h.idx))
-		for k, v := range h.idx {
-			c.idx[k] = v
-		}
-	}
+	c.idx = h.idx.Clone()
 	return c
 }
 
@@ -119,8 +118,8 @@ func (h *Hash) Get(field []byte) ([]byte, bool) {
 
 func (h *Hash) find(field []byte) int {
 	if h.idx != nil {
-		if i, ok := h.idx[string(field)]; ok {
-			return i
+		if i := h.idx.Get(borrowStr(field)); i != nil {
+			return *i
 		}
 		return -1
 	}
@@ -145,10 +144,11 @@ func (h *Hash) store(field, value []byte, lim hashLimits) bool {
 		h.values[i] = value
 		return false
 	}
-	h.fields = append(h.fields, bytes.Clone(field))
+	f := bytes.Clone(field)
+	h.fields = append(h.fields, f)
 	h.values = append(h.values, value)
 	if h.idx != nil {
-		h.idx[string(field)] = len(h.fields) - 1
+		h.idx.Set(borrowStr(f), len(h.fields)-1)
 	} else if len(h.fields) > lim.maxEntries {
 		h.toHashtable()
 	}
@@ -167,10 +167,10 @@ func (h *Hash) Delete(field []byte) bool {
 		copy(h.fields[i:], h.fields[i+1:])
 		copy(h.values[i:], h.values[i+1:])
 	} else {
-		delete(h.idx, string(field))
+		h.idx.Delete(borrowStr(field))
 		if i != last {
 			h.fields[i], h.values[i] = h.fields[last], h.values[last]
-			h.idx[string(h.fields[i])] = i
+			*h.idx.Get(borrowStr(h.fields[i])) = i
 		}
 	}
 	h.fields[last], h.values[last] = nil, nil
@@ -179,11 +179,26 @@ func (h *Hash) Delete(field []byte) bool {
 }
 
 func (h *Hash) toHashtable() {
-	h.idx = make(map[string]int, len(h.fields))
-	for i, f := range h.fields {
-		h.idx[string(f)] = i
-	}
+	h.idx = newIndex(h.fields)
 }
+
+// newIndex returns a position index of keys, the stored fields or members
+// of a hashtable encoding; the index shares their bytes (see borrowStr).
+func newIndex(keys [][]byte) *ds.Dict[int] {
+	d := ds.NewSharedDict[int]()
+	d.Expand(len(keys))
+	for i, k := range keys {
+		d.Set(borrowStr(k), i)
+	}
+	return d
+}
+
+// borrowStr views b as a string without copying. It serves lookups, which
+// do not keep the key, and the index keys of hashtable hashes and sets,
+// which view the stored fields and members: those bytes are never modified
+// (Clone shares them too), so the key cannot change under the index, and
+// an element costs one copy of its name instead of two.
+func borrowStr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // --- key access helpers ---------------------------------------------------
 
@@ -653,18 +668,26 @@ func randomDistinct(size, count int) []int {
 }
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]
-func hscanCommand(c *Client) {
-	objectScan(c, hashRead, func(h *Hash, a *scanArgs) (n int) {
+func hscanCommand(c *Client) { objectScan(c, hashRead, (*Hash).scan) }
+
+// scan is one HSCAN call (see objectScan): a listpack goes whole with
+// cursor 0, a hashtable resumes its index's scan at cursor.
+func (h *Hash) scan(cursor uint64, a *scanArgs, out [][]byte) ([][]byte, uint64) {
+	add := func(f, v []byte) {
+		if a.matches(f) {
+			out = append(out, f, v)
+		}
+	}
+	if h.idx == nil {
 		h.Each(func(f, v []byte) bool {
-			if a.matches(f) {
-				c.ReplyBulk(f)
-				c.ReplyBulk(v)
-				n += 2
-			}
+			add(f, v)
 			return true
 		})
-		return n
-	})
+		return out, 0
+	}
+	count, steps := a.budget(2)
+	next := h.idx.ScanBatch(cursor, count, steps, func(_ string, i *int) { add(h.fields[*i], h.values[*i]) })
+	return out, next
 }
 
 func init() {

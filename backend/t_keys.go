@@ -656,6 +656,16 @@ func (a *scanArgs) matches(b []byte) bool {
 	return !a.usePat || ds.Match(a.pat, b, false)
 }
 
+// budget turns COUNT into the count and maxSteps of a ds ScanBatch over a
+// collection whose elements are width reply items each (2 for fields and
+// values, or members and scores). Redis scales COUNT by the width and
+// allows ten buckets per unit of the scaled COUNT, so a hash or sorted set
+// gets twice the buckets of a set for the same number of elements.
+func (a *scanArgs) budget(width int) (count, maxSteps int) {
+	n := int(min(a.count, math.MaxInt32))
+	return n, n * width * 10
+}
+
 // parseScanArgs parses [MATCH pattern] [COUNT count] (and [TYPE type] when
 // withType, which only SCAN accepts) from argument i on, as Redis's
 // scanGenericCommand does (strcasecmp, so a word ends at a NUL byte),
@@ -698,17 +708,16 @@ func replyEmptyScan(c *Client) {
 // objectScan implements HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern]
 // [COUNT count] in Redis's order of checks: the cursor, then the key (read
 // replies WRONGTYPE itself and gives nil for a missing key), then the
-// options. each replies with the elements that match and returns how many
-// reply items it wrote.
-//
-// The whole collection goes in one reply with cursor 0. A listpack/intset
-// is small and Redis returns it whole too; for a hashtable SCAN's contract
-// only asks that every element present throughout is returned at least
-// once, which one complete reply satisfies. A resumable reverse-binary
-// cursor over ds.Dict can replace this so that a huge collection is not
-// sent in one reply.
-func objectScan[T comparable](c *Client, read func(*Client, []byte) (T, bool), each func(obj T, a *scanArgs) int) {
-	if _, ok := scanCursorArg(c, 2); !ok {
+// options. scan appends to out the reply items of the elements it visits
+// from cursor on that pass MATCH, and returns the next cursor: as in Redis,
+// a compact encoding (listpack, intset) is returned whole with cursor 0,
+// while a hashtable or skiplist continues a reverse-binary dict scan, COUNT
+// being the work per call. The items are collected before replying because
+// the cursor comes first in the reply and is known only once the walk is
+// done.
+func objectScan[T comparable](c *Client, read func(*Client, []byte) (T, bool), scan func(obj T, cursor uint64, a *scanArgs, out [][]byte) ([][]byte, uint64)) {
+	cursor, ok := scanCursorArg(c, 2)
+	if !ok {
 		return
 	}
 	obj, ok := read(c, c.argv[1])
@@ -724,10 +733,13 @@ func objectScan[T comparable](c *Client, read func(*Client, []byte) (T, bool), e
 	if !ok {
 		return
 	}
+	items, next := scan(obj, cursor, &a, nil)
 	c.ReplyArray(2)
-	c.ReplyBulkString("0")
-	d := c.ReplyDeferredArray()
-	c.SetDeferredArray(d, each(obj, &a))
+	c.ReplyBulk(strconv.AppendUint(nil, next, 10))
+	c.ReplyArray(len(items))
+	for _, it := range items {
+		c.ReplyBulk(it)
+	}
 }
 
 func scanCommand(c *Client) {

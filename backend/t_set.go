@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+
+	"github.com/wardenhq/warden/backend/ds"
 )
 
 // Set is the value of a set key.
@@ -18,8 +20,9 @@ import (
 //     []int64, so members list in ascending numeric order as in Redis.
 //   - hashtable (idx != nil): members in a dense slice (unordered; a delete
 //     moves the last member into the hole) plus an index from member to
-//     position, which makes SPOP/SRANDMEMBER's random picks O(1) and
-//     uniform.
+//     position. The dense slice makes SPOP/SRANDMEMBER's random picks O(1)
+//     and uniform; the index is a ds.Dict so that SSCAN can resume from a
+//     cursor, as Redis's dict scan does.
 //
 // A set converts to hashtable when a non-integer member is added or the
 // intset grows past the limit, and never converts back in place; only
@@ -29,7 +32,7 @@ import (
 type Set struct {
 	ints    []int64
 	members [][]byte
-	idx     map[string]int
+	idx     *ds.Dict[int]
 }
 
 // maxIntset is the intset size limit in force: set-max-intset-entries,
@@ -86,17 +89,11 @@ func (s *Set) Encoding() string {
 
 // Clone implements Object; member bytes are shared (they are immutable).
 func (s *Set) Clone() Object {
-	c := &Set{
+	return &Set{
 		ints:    slices.Clone(s.ints),
 		members: slices.Clone(s.members),
+		idx:     s.idx.Clone(),
 	}
-	if s.idx != nil {
-		c.idx = make(map[string]int, len(s.idx))
-		for k, v := range s.idx {
-			c.idx[k] = v
-		}
-	}
-	return c
 }
 
 // Len implements Object: the number of members.
@@ -148,8 +145,7 @@ func (s *Set) at(i int, buf []byte) []byte {
 // Has reports whether member is in the set.
 func (s *Set) Has(member []byte) bool {
 	if s.idx != nil {
-		_, ok := s.idx[string(member)]
-		return ok
+		return s.idx.Get(borrowStr(member)) != nil
 	}
 	v, ok := ParseInt(member)
 	if !ok {
@@ -169,11 +165,11 @@ func (s *Set) Add(member []byte, limit int) bool {
 		}
 		s.toHashtable()
 	}
-	if _, ok := s.idx[string(member)]; ok {
+	if s.idx.Get(borrowStr(member)) != nil {
 		return false
 	}
 	m := bytes.Clone(member)
-	s.idx[string(m)] = len(s.members)
+	s.idx.Set(borrowStr(m), len(s.members))
 	s.members = append(s.members, m)
 	return true
 }
@@ -207,11 +203,11 @@ func (s *Set) Remove(member []byte) bool {
 		}
 		return found
 	}
-	i, ok := s.idx[string(member)]
-	if !ok {
+	i := s.idx.Get(borrowStr(member))
+	if i == nil {
 		return false
 	}
-	s.removeAt(i)
+	s.removeAt(*i)
 	return true
 }
 
@@ -221,11 +217,11 @@ func (s *Set) removeAt(i int) {
 		s.ints = slices.Delete(s.ints, i, i+1)
 		return
 	}
-	delete(s.idx, string(s.members[i]))
+	s.idx.Delete(borrowStr(s.members[i]))
 	last := len(s.members) - 1
 	if i != last {
 		s.members[i] = s.members[last]
-		s.idx[string(s.members[i])] = i
+		*s.idx.Get(borrowStr(s.members[i])) = i
 	}
 	s.members[last] = nil
 	s.members = s.members[:last]
@@ -233,12 +229,10 @@ func (s *Set) removeAt(i int) {
 
 func (s *Set) toHashtable() {
 	s.members = make([][]byte, 0, len(s.ints)+1)
-	s.idx = make(map[string]int, len(s.ints)+1)
 	for _, v := range s.ints {
-		m := strconv.AppendInt(nil, v, 10)
-		s.idx[string(m)] = len(s.members)
-		s.members = append(s.members, m)
+		s.members = append(s.members, strconv.AppendInt(nil, v, 10))
 	}
+	s.idx = newIndex(s.members)
 	s.ints = nil
 }
 
@@ -799,17 +793,25 @@ func sdiffCommand(c *Client)       { sunionDiffGeneric(c, c.argv[1:], nil, setOp
 func sdiffstoreCommand(c *Client)  { sunionDiffGeneric(c, c.argv[2:], c.argv[1], setOpDiff) }
 
 // SSCAN key cursor [MATCH pattern] [COUNT count]
-func sscanCommand(c *Client) {
-	objectScan(c, setRead, func(s *Set, a *scanArgs) (n int) {
-		s.Each(func(m []byte) bool {
-			if a.matches(m) {
-				c.ReplyBulk(m)
-				n++
-			}
-			return true
-		})
-		return n
-	})
+func sscanCommand(c *Client) { objectScan(c, setRead, (*Set).scan) }
+
+// scan is one SSCAN call (see objectScan): an intset goes whole with cursor
+// 0, a hashtable resumes its index's scan at cursor.
+func (s *Set) scan(cursor uint64, a *scanArgs, out [][]byte) ([][]byte, uint64) {
+	add := func(m []byte) {
+		if a.matches(m) {
+			out = append(out, m)
+		}
+	}
+	if s.idx == nil {
+		for i := range s.ints {
+			add(s.at(i, nil))
+		}
+		return out, 0
+	}
+	count, steps := a.budget(1)
+	next := s.idx.ScanBatch(cursor, count, steps, func(_ string, i *int) { add(s.members[*i]) })
+	return out, next
 }
 
 func init() {

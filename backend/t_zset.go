@@ -48,7 +48,7 @@ import (
 // receives a member longer than zset-max-listpack-value bytes, and
 // "skiplist" from then on (the conversion is one-way, as in Redis). The
 // element order of every reply is the sorted order in both encodings, as it
-// is in Redis, except ZSCAN of a big set (see zscanCommand).
+// is in Redis, except ZSCAN of a big set, which follows its member map.
 //
 // One listpack effect is visible in scores and is reproduced: a listpack
 // stores a score as text that reads back as a plain 0 for -0, so a score of
@@ -1239,20 +1239,27 @@ func zsetRand() *rand.Rand { return rand.New(rand.NewPCG(rand.Uint64(), rand.Uin
 // ZSCAN key cursor [MATCH pattern] [COUNT count]
 func zscanCommand(c *Client) {
 	read := func(c *Client, key []byte) (*ZSet, bool) { return zsetLookupRead(c, string(key)) }
-	objectScan(c, read, func(z *ZSet, a *scanArgs) (n int) {
-		var buf []byte
+	objectScan(c, read, (*ZSet).scan)
+}
+
+// scan is one ZSCAN call (see objectScan): a listpack goes whole, in order,
+// with cursor 0; a skiplist resumes the scan of its member map at cursor.
+func (z *ZSet) scan(cursor uint64, a *scanArgs, out [][]byte) ([][]byte, uint64) {
+	add := func(m string, s float64) {
+		if a.matches(strBytes(m)) {
+			// Scores are strings here, not doubles, in both protocols.
+			out = append(out, strBytes(m), resp.FormatDouble(nil, s))
+		}
+	}
+	if !z.big {
 		z.zs.Each(func(m string, s float64) bool {
-			if a.matches(strBytes(m)) {
-				c.ReplyBulkString(m)
-				// Scores are strings here, not doubles, in both protocols.
-				buf = resp.FormatDouble(buf[:0], s)
-				c.ReplyBulk(buf)
-				n += 2
-			}
+			add(m, s)
 			return true
 		})
-		return n
-	})
+		return out, 0
+	}
+	count, steps := a.budget(2)
+	return out, z.zs.ScanBatch(cursor, count, steps, add)
 }
 
 // --- command table ------------------------------------------------------------

@@ -1,7 +1,6 @@
 package ds
 
 import (
-	"maps"
 	"math/bits"
 	"math/rand/v2"
 	"sync/atomic"
@@ -79,21 +78,21 @@ func keyLess(s1 float64, m1 string, s2 float64, m2 string) bool {
 }
 
 // zsetSmall is the size up to which a ZSet keeps no member→score map and
-// finds members by scanning the list instead. A Go map costs ~250 bytes even
-// for one entry, several times the elements of a small set, and most sorted
-// sets in a keyspace are small (Redis uses a flat listpack up to 128 entries
-// for the same reason). Scanning 32 nodes costs about as much as hashing.
-// The map is dropped again below zsetSmall/2: the hysteresis avoids
-// rebuilding it on every add/remove at the boundary, and dropping it lets a
-// drained set release the buckets, which a Go map never shrinks.
+// finds members by scanning the list instead. A map costs far more than the
+// elements of a small set, and most sorted sets in a keyspace are small
+// (Redis uses a flat listpack up to 128 entries for the same reason).
+// Scanning 32 nodes costs about as much as hashing. The map is dropped
+// again below zsetSmall/2: the hysteresis avoids rebuilding it on every
+// add/remove at the boundary.
 const zsetSmall = 32
 
 // ZSet is a sorted set: a skiplist ordered by (score, member) with rank
 // spans, plus (once it holds more than zsetSmall members) a member→score map
-// for O(1) ZSCORE and membership tests.
+// for O(1) ZSCORE and membership tests. The map is a Dict so that ZSCAN can
+// walk it with a resumable cursor, as Redis walks its zset dict.
 // Scores must never be NaN. A ZSet is not safe for concurrent use.
 type ZSet struct {
-	dict map[string]float64 // nil while small, see zsetSmall
+	dict *Dict[float64] // nil while small, see zsetSmall
 	// head is embedded (not a pointer) to save an allocation per set; its
 	// level slice always has exactly as many entries as the list is tall,
 	// so a fresh set pays for one level, not zMaxLevel.
@@ -151,29 +150,39 @@ func (z *ZSet) Score(member string) (float64, bool) {
 
 // lookup finds member's score via the map, or by scanning a small set.
 func (z *ZSet) lookup(member string) (float64, bool) {
+	score, _, ok := z.lookupRef(member)
+	return score, ok
+}
+
+// lookupRef is lookup that also returns where the map keeps the score (nil
+// without a map), so that a score update costs one hash lookup, not two.
+func (z *ZSet) lookupRef(member string) (score float64, ref *float64, ok bool) {
 	if z.dict != nil {
-		s, ok := z.dict[member]
-		return s, ok
+		if ref = z.dict.Get(member); ref != nil {
+			return *ref, ref, true
+		}
+		return 0, nil, false
 	}
 	for x := z.head.level[0].forward; x != nil; x = x.level[0].forward {
 		if x.member == member {
-			return x.score, true
+			return x.score, nil, true
 		}
 	}
-	return 0, false
+	return 0, nil, false
 }
 
 // indexSet records member's score in the map, building the map once the
 // (already linked) list outgrows zsetSmall.
 func (z *ZSet) indexSet(member string, score float64) {
 	if z.dict != nil {
-		z.dict[member] = score
+		z.dict.Set(member, score)
 		return
 	}
 	if z.length > zsetSmall {
-		z.dict = make(map[string]float64, z.length)
+		z.dict = NewSharedDict[float64]()
+		z.dict.Expand(z.length)
 		for x := z.head.level[0].forward; x != nil; x = x.level[0].forward {
-			z.dict[x.member] = x.score
+			z.dict.Set(x.member, x.score)
 		}
 	}
 }
@@ -187,7 +196,7 @@ func (z *ZSet) indexDel(member string) {
 		z.dict = nil
 		return
 	}
-	delete(z.dict, member)
+	z.dict.Delete(member)
 }
 
 // Add inserts member with score, or updates its score. It reports whether the
@@ -198,7 +207,7 @@ func (z *ZSet) Add(member string, score float64) (added bool) {
 	if score != score {
 		panic("ds: ZSet.Add with NaN score")
 	}
-	old, ok := z.lookup(member)
+	old, ref, ok := z.lookupRef(member)
 	if !ok {
 		z.insertNode(newZNode(z.randomLevel(), member, score))
 		z.indexSet(member, score)
@@ -209,7 +218,9 @@ func (z *ZSet) Add(member string, score float64) (added bool) {
 	}
 	var update [zMaxLevel]*zNode
 	x := z.findPath(old, member, &update)
-	z.indexSet(member, score)
+	if ref != nil {
+		*ref = score
+	}
 	prev, next := x.backward, x.level[0].forward
 	if (prev == nil || keyLess(prev.score, prev.member, score, member)) &&
 		(next == nil || keyLess(score, member, next.score, next.member)) {
@@ -411,6 +422,21 @@ func (z *ZSet) Each(fn func(member string, score float64) bool) {
 			return
 		}
 	}
+}
+
+// ScanBatch is Dict.ScanBatch over the members, for ZSCAN. A set small
+// enough to have no member map (see zsetSmall) is reported whole, in order,
+// with cursor 0 whatever the cursor: that ends the scan having returned
+// every member, which SCAN's guarantee allows.
+func (z *ZSet) ScanBatch(cursor uint64, count, maxSteps int, fn func(member string, score float64)) uint64 {
+	if z.dict == nil {
+		z.Each(func(m string, s float64) bool {
+			fn(m, s)
+			return true
+		})
+		return 0
+	}
+	return z.dict.ScanBatch(cursor, count, maxSteps, func(m string, s *float64) { fn(m, *s) })
 }
 
 // Min returns the lowest element.
@@ -721,7 +747,7 @@ func (z *ZSet) Random(count int, rnd *rand.Rand, fn func(member string, score fl
 // Clone returns an independent copy. It rebuilds the skiplist in O(n) with
 // the same node heights instead of re-inserting, which would be O(n log n).
 func (z *ZSet) Clone() *ZSet {
-	c := &ZSet{dict: maps.Clone(z.dict), length: z.length, rng: splitmix64(z.rng)} // Clone(nil) is nil
+	c := &ZSet{dict: z.dict.Clone(), length: z.length, rng: splitmix64(z.rng)} // Clone(nil) is nil
 	levels := len(z.head.level)
 	c.head.level = make([]zLevel, levels)
 	var last [zMaxLevel]*zNode

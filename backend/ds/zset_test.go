@@ -35,8 +35,8 @@ func checkZSet(t testing.TB, z *ZSet) {
 		if z.length > zsetSmall {
 			t.Fatalf("no member index at length %d", z.length)
 		}
-	} else if z.length != len(z.dict) || z.length <= zsetSmall/2 {
-		t.Fatalf("length %d, len(dict) %d", z.length, len(z.dict))
+	} else if z.length != z.dict.Len() || z.length <= zsetSmall/2 {
+		t.Fatalf("length %d, dict.Len() %d", z.length, z.dict.Len())
 	}
 	levels := len(z.head.level)
 	if levels < 1 || levels > zMaxLevel {
