@@ -899,25 +899,46 @@ func commandKeyPositions(cmd *Command, argv [][]byte) (pos []int, ok bool) {
 	return pos, true
 }
 
-// commandGetKeysCommand is COMMAND GETKEYS and GETKEYSANDFLAGS. Key flags
-// are RW for writes and RO otherwise: the table has no per-key flags.
+// commandGetKeysCommand is COMMAND GETKEYS and GETKEYSANDFLAGS, checking
+// in Redis's order: the command, whether it has keys at all, its arity,
+// then the keys.
 func commandGetKeysCommand(c *Client) {
 	withFlags := c.cmd.Name == "command|getkeysandflags"
 	argv := c.argv[2:]
 	cmd := c.srv.lookupCommandArgs(argv)
-	switch {
-	case cmd == nil:
+	if cmd == nil {
 		c.ReplyError("ERR Invalid command specified")
 		return
-	case cmd.FirstKey <= 0 && cmd.Keys == nil:
+	}
+	e := cmddocs.Lookup(cmd.Name)
+	hasKeys := cmd.FirstKey > 0 || cmd.Keys != nil
+	if e != nil {
+		hasKeys = hasRealKeySpec(e.KeySpecs())
+	}
+	switch {
+	case !hasKeys:
 		c.ReplyError("ERR The command has no key arguments")
 		return
 	case !cmd.arityOK(len(argv)):
 		c.ReplyError("ERR Invalid number of arguments specified for command")
 		return
 	}
-	pos, ok := commandKeyPositions(cmd, argv)
-	if !ok {
+	var keys []cmddocs.KeyRef
+	if e != nil {
+		keys = keysFromSpecs(cmd.Name, e.KeySpecs(), argv)
+	} else {
+		// A command Redis lacks has no key specs to go by: its table
+		// positions, flagged by what the command does as a whole.
+		flag := []string{"RO"}
+		if cmd.Flags&FlagWrite != 0 {
+			flag = []string{"RW"}
+		}
+		pos, _ := commandKeyPositions(cmd, argv)
+		for _, p := range pos {
+			keys = append(keys, cmddocs.KeyRef{Pos: p, Flags: flag})
+		}
+	}
+	if len(keys) == 0 {
 		if cmd.Flags&FlagNoMandatoryKeys != 0 {
 			c.ReplyArray(0)
 			return
@@ -925,20 +946,164 @@ func commandGetKeysCommand(c *Client) {
 		c.ReplyError("ERR Invalid arguments specified for command")
 		return
 	}
-	flag := "RO"
-	if cmd.Flags&FlagWrite != 0 {
-		flag = "RW"
-	}
-	c.ReplyArray(len(pos))
-	for _, p := range pos {
+	c.ReplyArray(len(keys))
+	for _, k := range keys {
 		if withFlags {
 			c.ReplyArray(2)
-			c.ReplyBulk(argv[p])
-			c.replyStatusSet([]string{flag})
+			c.ReplyBulk(argv[k.Pos])
+			c.replyStatusSet(k.Flags)
 		} else {
-			c.ReplyBulk(argv[p])
+			c.ReplyBulk(argv[k.Pos])
 		}
 	}
+}
+
+// hasRealKeySpec reports whether a spec names actual keys: SPUBLISH's
+// shard channel, say, is a not_key spec, and Redis says such a command
+// has no key arguments.
+func hasRealKeySpec(specs []cmddocs.KeySpec) bool {
+	for i := range specs {
+		if !specs[i].Has("not_key") {
+			return true
+		}
+	}
+	return false
+}
+
+// keysFromSpecs finds the keys of argv as Redis 7.0's
+// getKeysFromCommandWithSpecs does: from the key specs when they can be
+// trusted, else from the command's key procedure. A variable_flags spec
+// (SET, BITFIELD) always defers to the procedure, whose flags depend on
+// the arguments; so does a spec that does not fit argv.
+func keysFromSpecs(name string, specs []cmddocs.KeySpec, argv [][]byte) []cmddocs.KeyRef {
+	varFlags := false
+	for i := range specs {
+		varFlags = varFlags || specs[i].Has("variable_flags")
+	}
+	if !varFlags {
+		if keys, ok := cmddocs.Keys(specs, argv); ok {
+			return keys
+		}
+	}
+	return keysProc(name, specs, argv)
+}
+
+// Flags that Redis's key procedures give the keys they find.
+var (
+	flagsRead      = []string{"RO", "access"}
+	flagsReadWrite = []string{"RW", "access", "update"}
+	flagsOverwrite = []string{"OW", "update"}
+)
+
+// keysProc is the key procedure Redis falls back on for the commands
+// warden shares with it. SET and BITFIELD flag their key by what the
+// arguments ask for; the numkeys commands (ZUNIONSTORE, LMPOP, ...)
+// count with atoi and list the destination last, giving no flags. Other
+// commands have no procedure. warden's own Keys functions are not used:
+// they parse numkeys strictly and list the destination first, so they
+// would differ from Redis exactly where the specs fail.
+func keysProc(name string, specs []cmddocs.KeySpec, argv [][]byte) []cmddocs.KeyRef {
+	switch name {
+	case "set":
+		for _, a := range argv[3:] {
+			if strings.EqualFold(string(a), "get") {
+				return []cmddocs.KeyRef{{Pos: 1, Flags: flagsReadWrite}}
+			}
+		}
+		return []cmddocs.KeyRef{{Pos: 1, Flags: flagsOverwrite}}
+	case "bitfield":
+		return []cmddocs.KeyRef{{Pos: 1, Flags: bitfieldKeyFlags(argv)}}
+	}
+	return numkeysProc(specs, argv)
+}
+
+// bitfieldKeyFlags reads BITFIELD's operations as far as they are well
+// formed: only GETs (and OVERFLOWs) leave the key read-only; a SET, an
+// INCRBY or anything malformed is taken as a write.
+func bitfieldKeyFlags(argv [][]byte) []string {
+	for i := 2; i < len(argv); i++ {
+		rem := len(argv) - i - 1
+		switch op := string(argv[i]); {
+		case strings.EqualFold(op, "get") && rem >= 2:
+			i += 2
+		case strings.EqualFold(op, "overflow") && rem >= 1:
+			i++
+		default:
+			return flagsReadWrite
+		}
+	}
+	return flagsRead
+}
+
+// numkeysProc is Redis's procedure for the commands whose keys a numkeys
+// argument counts, laid out by their keynum spec and, for a destination
+// (ZUNIONSTORE's), the index spec before it. Unlike the spec it parses
+// the count like C's atoi ("2abc" is 2), and it lists the destination
+// after the sources.
+func numkeysProc(specs []cmddocs.KeySpec, argv [][]byte) []cmddocs.KeyRef {
+	dst := 0
+	for i := range specs {
+		s := &specs[i]
+		if s.Begin == cmddocs.BeginIndex && s.Find == cmddocs.FindRange {
+			dst = s.Index
+			continue
+		}
+		if s.Begin != cmddocs.BeginIndex || s.Find != cmddocs.FindKeynum {
+			return nil
+		}
+		countAt, first, step := s.Index+s.KeyNumIdx, s.Index+s.FirstKey, max(s.KeyStep, 1)
+		if countAt >= len(argv) {
+			return nil
+		}
+		n := cAtoi(argv[countAt])
+		if n < 1 || n > (len(argv)-first)/step {
+			return nil
+		}
+		keys := make([]cmddocs.KeyRef, 0, n+1)
+		for k := 0; k < n; k++ {
+			keys = append(keys, cmddocs.KeyRef{Pos: first + k*step, Flags: []string{}})
+		}
+		if dst > 0 {
+			keys = append(keys, cmddocs.KeyRef{Pos: dst, Flags: []string{}})
+		}
+		return keys
+	}
+	return nil
+}
+
+// cAtoi is glibc's atoi: leading white space, an optional sign, then as
+// many digits as there are, saturating at the 64-bit limits before the
+// conversion to a 32-bit int truncates.
+func cAtoi(b []byte) int {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || (b[i] >= '\t' && b[i] <= '\r')) {
+		i++
+	}
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	// n saturates at 2^63, the magnitude of the most negative int64.
+	const limit = math.MaxInt64 + 1
+	var n uint64
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if n > limit/10 {
+			n = limit
+		} else {
+			n = min(n*10+uint64(b[i]-'0'), limit)
+		}
+	}
+	var v int64
+	switch {
+	case neg:
+		v = -int64(n) // 2^63 wraps to the most negative int64, as wanted
+	case n == limit:
+		v = math.MaxInt64
+	default:
+		v = int64(n)
+	}
+	return int(int32(v))
 }
 
 func commandListCommand(c *Client) {

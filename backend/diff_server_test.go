@@ -280,7 +280,7 @@ func TestCommandOwnTable(t *testing.T) {
 	if len(all.elems) != len(commands) {
 		t.Errorf("COMMAND returned %d entries, table has %d", len(all.elems), len(commands))
 	}
-	if r := a.Do("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"); string(r) != "*1\r\n*2\r\n$1\r\nk\r\n*1\r\n+RW\r\n" {
+	if r := a.Do("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"); string(r) != "*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+OW\r\n+update\r\n" {
 		t.Errorf("GETKEYSANDFLAGS set = %q", r)
 	}
 	list := mustParse(t, a.Do("COMMAND", "LIST", "FILTERBY", "ACLCAT", "connection"))

@@ -48,6 +48,7 @@ type Entry struct {
 	tipsAndSpecs [2][]byte // the 8th and 9th elements of COMMAND INFO
 	docPairs     int
 	docs         [2][]byte // the pairs of the COMMAND DOCS map, no header
+	keySpecs     []KeySpec // the 9th element decoded, for COMMAND GETKEYS
 }
 
 // TipsAndKeySpecs returns the tips and key-specs elements of the COMMAND
@@ -154,6 +155,11 @@ func parseEntry(name string, v resp.Value) (*Entry, error) {
 	}
 	e := &Entry{Name: name, Arity: f[1].Int, Flags: strs(f[2]), FirstKey: f[3].Int, LastKey: f[4].Int,
 		Step: f[5].Int, ACL: strs(f[6]), docPairs: len(docs.Elems) / 2}
+	specs, err := parseKeySpecs(f[8])
+	if err != nil {
+		return nil, err
+	}
+	e.keySpecs = specs
 	for i, proto := range []int{2, 3} {
 		e.tipsAndSpecs[i] = appendValue(appendValue(nil, f[7], proto), f[8], proto)
 		for _, d := range docs.Elems {
