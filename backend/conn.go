@@ -263,7 +263,10 @@ func (s *Server) limitsFor(c *Client) resp.Limits {
 // ReplyErrorText replies with an exact error text, bypassing error stats
 // (protocol errors).
 func (c *Client) ReplyErrorText(msg string) {
-	c.reply = resp.AppendError(c.reply, msg)
+	// CLIENT REPLY OFF and SKIP silence protocol errors too, as in Redis.
+	if c.out() {
+		c.reply = resp.AppendError(c.reply, msg)
+	}
 }
 
 var errClosed = errors.New("client closed")

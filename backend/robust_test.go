@@ -182,6 +182,35 @@ var badFrames = []struct {
 	{"unbalanced quotes", "SET \"k v\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"},
 }
 
+// TestRobustProtocolErrorRepliesOff: with CLIENT REPLY OFF or SKIP the
+// protocol error is not sent, as with redis-server 7.0. Redis then leaves
+// the connection open (it closes after a reply that never comes); warden
+// closes it, which is what the error means.
+func TestRobustProtocolErrorRepliesOff(t *testing.T) {
+	real := testutil.StartRedis(t)
+	_, addr := startTestServer(t, nil)
+	for _, mode := range []string{"OFF", "SKIP"} {
+		in := "CLIENT REPLY " + mode + "\r\n*1\r\n$-2\r\n"
+		for _, target := range []struct{ name, addr string }{{"redis-server", real.Addr()}, {"warden", addr}} {
+			conn, err := net.Dial("tcp", target.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Write([]byte(in)); err != nil {
+				t.Fatal(err)
+			}
+			out, closed, _ := readUntilClosed(conn, time.Second)
+			conn.Close()
+			if len(out) != 0 {
+				t.Errorf("%s answers %q with %q, want nothing", target.name, in, out)
+			}
+			if target.name == "warden" && !closed {
+				t.Errorf("warden left the connection open after %q", in)
+			}
+		}
+	}
+}
+
 // badFramesNoAuth are checked on a node with requirepass, before AUTH:
 // Redis caps what an unauthenticated client may send.
 var badFramesNoAuth = []struct {
