@@ -173,17 +173,6 @@ func waitReady(p *proc, limit time.Duration, check func() error) error {
 	}
 }
 
-// freePort returns a loopback port nobody listens on right now. Another
-// process may take it before the caller binds it: starters retry.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
 // rconn is a minimal blocking RESP client for setup, checks and

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	loopbackpkg "github.com/wardenhq/warden/internal/loopback"
 )
 
 // WardenProxyConfig describes the proxy.yaml the harness generates for
@@ -62,7 +64,7 @@ const startTries = 3
 func startRedisServer(name, dir, bin string, prefix []string, extra ...string) (*proc, int, error) {
 	var lastErr error
 	for range startTries {
-		port, err := freePort()
+		port, err := loopbackpkg.FreePort()
 		if err != nil {
 			return nil, 0, err
 		}
@@ -93,7 +95,7 @@ func startWardenProxy(warden, dir string, cfg WardenProxyConfig, readyLimit time
 	}
 	var lastErr error
 	for range startTries {
-		port, err := freePort()
+		port, err := loopbackpkg.FreePort()
 		if err != nil {
 			return nil, "", err
 		}
@@ -126,7 +128,7 @@ func startWardenProxy(warden, dir string, cfg WardenProxyConfig, readyLimit time
 func startHAProxyFor(bin, dir string, servers []string, confirm int, readyLimit time.Duration) (*proc, HAProxyConfig, string, error) {
 	var lastErr error
 	for range startTries {
-		port, err := freePort()
+		port, err := loopbackpkg.FreePort()
 		if err != nil {
 			return nil, HAProxyConfig{}, "", err
 		}

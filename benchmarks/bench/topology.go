@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	loopbackpkg "github.com/wardenhq/warden/internal/loopback"
 	"github.com/wardenhq/warden/internal/resp"
 )
 
@@ -102,7 +103,7 @@ func startTopology(o topologyOptions) (t *topology, err error) {
 		nodeBin, nodePrefix = o.warden, []string{"server"}
 		sentBin, sentPrefix = o.warden, []string{"sentinel"}
 	}
-	ports, err := freePorts(1 + o.replicas + o.sentinels)
+	ports, err := loopbackpkg.FreePorts(1 + o.replicas + o.sentinels)
 	if err != nil {
 		return t, err
 	}
@@ -205,23 +206,6 @@ func (t *topology) stop() {
 			n.p.stop()
 		}
 	}
-}
-
-// freePorts returns n distinct free loopback ports.
-func freePorts(n int) ([]int, error) {
-	seen := map[int]bool{}
-	var ports []int
-	for len(ports) < n {
-		p, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		if !seen[p] {
-			seen[p] = true
-			ports = append(ports, p)
-		}
-	}
-	return ports, nil
 }
 
 // role returns a node's ROLE: "master", or "slave" and its master's

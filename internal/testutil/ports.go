@@ -1,8 +1,9 @@
 package testutil
 
 import (
-	"net"
 	"testing"
+
+	"github.com/wardenhq/warden/internal/loopback"
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago: the
@@ -14,24 +15,12 @@ func FreePort(t testing.TB) int {
 	return FreePorts(t, 1)[0]
 }
 
-// FreePorts returns n distinct free ports. All listeners stay open until
-// the last is made, so the kernel cannot hand out the same port twice.
+// FreePorts returns n distinct free ports (loopback.FreePorts).
 func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
-	ports := make([]int, 0, n)
-	lns := make([]net.Listener, 0, n)
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("testutil: finding a free port: %v", err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	ports, err := loopback.FreePorts(n)
+	if err != nil {
+		t.Fatalf("testutil: finding a free port: %v", err)
 	}
 	return ports
 }

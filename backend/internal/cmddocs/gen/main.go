@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wardenhq/warden/internal/loopback"
 	"github.com/wardenhq/warden/internal/resp"
 )
 
@@ -121,7 +122,7 @@ func bulk(s string) resp.Value { return resp.Value{Type: '$', Str: s} }
 
 // capture starts a server, reads its command table and stops it.
 func capture(bin, dir string, sentinel bool) (*snapshot, error) {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -247,13 +248,4 @@ func infoField(text, field string) string {
 		}
 	}
 	return ""
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
