@@ -206,6 +206,31 @@ type publisher struct {
 	lastAt time.Time // when last was published
 }
 
+// newPublisher is the publisher of group g's topologies through fn.
+func newPublisher(g *GroupConfig, log *zap.Logger, tm sourceTiming, fn func(*Topology)) publisher {
+	return publisher{group: g.Name, log: log, now: tm.now, fn: fn, lagGap: tm.refresh}
+}
+
+// followEvents subscribes to an event origin (an embedded sentinel, a
+// watcher of sentinels), starts it, and runs loop on its events in the
+// lifecycle's goroutine until loop returns. Subscribing first means
+// nothing the origin says from its start on is missed; the buffer absorbs
+// a failover's burst, and a lost event is recovered by the sources'
+// periodic re-read.
+func followEvents[E any](life *lifecycle, subscribe func(buf int) (<-chan E, func()), start func() error, loop func(<-chan E)) error {
+	events, unsubscribe := subscribe(1024)
+	if err := start(); err != nil {
+		unsubscribe()
+		return err
+	}
+	life.wg.Add(1)
+	go func() {
+		defer unsubscribe()
+		loop(events)
+	}()
+	return nil
+}
+
 // update publishes the topology described unless it equals the last one.
 // replicas must not be modified afterwards.
 func (p *publisher) update(state MasterState, master, reason string, replicas []Replica) {

@@ -75,20 +75,10 @@ func (s *embeddedSource) Start(publish func(*Topology)) error {
 	if err := s.life.begin("embedded-sentinel"); err != nil {
 		return err
 	}
-	// Subscribe first, so that nothing the sentinel says from its start
-	// on is missed. The buffer absorbs a failover's burst of events; a
-	// lost event is recovered by the periodic re-read anyway.
-	events, unsubscribe := s.ss.s.Subscribe(1024)
-	if err := s.ss.start(); err != nil {
-		unsubscribe()
+	s.pub = newPublisher(s.g, s.log, s.tm, publish)
+	if err := followEvents(s.life, s.ss.s.Subscribe, s.ss.start, s.loop); err != nil {
 		return fmt.Errorf("proxy: group %s: embedded sentinel: %w", s.g.Name, err)
 	}
-	s.pub = publisher{group: s.g.Name, log: s.log, now: s.tm.now, fn: publish, lagGap: s.tm.refresh}
-	s.life.wg.Add(1)
-	go func() {
-		defer unsubscribe()
-		s.loop(events)
-	}()
 	return nil
 }
 

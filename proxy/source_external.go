@@ -81,19 +81,10 @@ func (s *externalSource) Start(publish func(*Topology)) error {
 	if err := s.life.begin("sentinels"); err != nil {
 		return err
 	}
-	// A failover is a burst of events; a dropped one is recovered by the
-	// periodic reconciliation with the watcher's state.
-	events, unsubscribe := s.w.Subscribe(1024)
-	if err := s.w.Start(); err != nil {
-		unsubscribe()
+	s.pub = newPublisher(s.g, s.log, s.tm, publish)
+	if err := followEvents(s.life, s.w.Subscribe, s.w.Start, s.loop); err != nil {
 		return fmt.Errorf("proxy: group %s: %w", s.g.Name, err)
 	}
-	s.pub = publisher{group: s.g.Name, log: s.log, now: s.tm.now, fn: publish, lagGap: s.tm.refresh}
-	s.life.wg.Add(1)
-	go func() {
-		defer unsubscribe()
-		s.loop(events)
-	}()
 	return nil
 }
 

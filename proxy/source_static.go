@@ -80,7 +80,7 @@ func (s *staticSource) Start(publish func(*Topology)) error {
 	if err := s.life.begin("static"); err != nil {
 		return err
 	}
-	s.pub = publisher{group: s.g.Name, log: s.log, now: s.tm.now, fn: publish, lagGap: s.tm.refresh}
+	s.pub = newPublisher(s.g, s.log, s.tm, publish)
 	s.life.wg.Add(1)
 	go s.loop()
 	return nil

@@ -39,11 +39,7 @@ func runBench(args []string) int {
 			return runBenchFailover(args[1:])
 		}
 	}
-	fs := flag.NewFlagSet("warden bench", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), benchUsage)
-		fs.PrintDefaults()
-	}
+	fs := usageFlagSet("warden bench", benchUsage)
 	var o bench.Options
 	host := fs.String("h", "127.0.0.1", "server host")
 	port := fs.Int("p", 6379, "server port")
@@ -183,11 +179,7 @@ Flags:
 
 // runBenchCompare is `warden bench compare`.
 func runBenchCompare(args []string) int {
-	fs := flag.NewFlagSet("warden bench compare", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), compareUsage)
-		fs.PrintDefaults()
-	}
+	fs := usageFlagSet("warden bench compare", compareUsage)
 	var o bench.CompareOptions
 	fs.StringVar(&o.Redis, "redis", "", "measure this running server (host:port) instead of starting a redis-server; keys key:* are written into it")
 	fs.StringVar(&o.RedisServer, "redis-server", "redis-server", "redis-server binary")
@@ -275,11 +267,7 @@ Flags:
 
 // runBenchFailover is `warden bench failover`.
 func runBenchFailover(args []string) int {
-	fs := flag.NewFlagSet("warden bench failover", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), failoverUsage)
-		fs.PrintDefaults()
-	}
+	fs := usageFlagSet("warden bench failover", failoverUsage)
 	var o bench.FailoverOptions
 	systems := fs.String("systems", "warden,warden-refused,redis", "systems to run")
 	scenarios := fs.String("scenarios", "kill,pause", "scenarios to run on each system")
@@ -410,4 +398,14 @@ func writeResult(out, def, text string) int {
 	}
 	fmt.Fprintf(os.Stderr, "warden bench: wrote %s\n", out)
 	return 0
+}
+
+// usageFlagSet is a flag set whose -h prints usage and then the flags.
+func usageFlagSet(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
 }
