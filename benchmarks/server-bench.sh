@@ -8,7 +8,8 @@
 # reports an error reply); slow numbers are results, never failures.
 #
 # Environment knobs (defaults in brackets):
-#   ROUNDS   rounds per server and pipeline depth, alternating A B A B [3]
+#   ROUNDS   rounds per pipeline depth; in each, every test runs on both
+#            servers back to back, order flipping each round (A B, B A) [3]
 #   N_P1     requests per test at -P 1 [100000]
 #   N_P16    requests per test at -P 16 [1000000]
 #   CLIENTS  redis-benchmark -c [50]
@@ -135,27 +136,39 @@ echo "redis-server on $PORT_redis (pid $PID_redis), warden on $PORT_warden (pid 
 
 RAW=$WORK/raw.csv # server,pipeline,round,test,rps
 : >"$RAW"
-bench_cmd() { # PORT P N
-  echo "redis-benchmark -h 127.0.0.1 -p $1 -q --csv -c $CLIENTS -n $3 -P $2 -t $TESTS"
+bench_cmd() { # PORT P N [TESTS]
+  echo "redis-benchmark -h 127.0.0.1 -p $1 -q --csv -c $CLIENTS -n $3 -P $2 -t ${4:-$TESTS}"
 }
+# run_one NAME P N TEST ROUND: one redis-benchmark test against one server.
+run_one() {
+  local name=$1 P=$2 N=$3 test=$4 round=$5 port_var port cmd out
+  port_var=PORT_$name
+  port=${!port_var}
+  cmd=$(bench_cmd "$port" "$P" "$N" "$test")
+  echo "round $round, -P $P, $name: $cmd"
+  out=$($cmd 2>&1) || { echo "$out" >&2; die "redis-benchmark failed against $name"; }
+  if grep -qiE 'error|^ERR| ERR ' <<<"$out"; then
+    echo "$out" >&2
+    die "redis-benchmark reported errors against $name"
+  fi
+  # CSV lines: "TEST","rps",... ; skip the header.
+  awk -F'","' -v s="$name" -v p="$P" -v r="$round" \
+    'NR > 1 && NF > 1 { gsub(/^"/, "", $1); print s "," p "," r "," $1 "," $2 }' <<<"$out" >>"$RAW"
+  # Both servers start every run from the same, empty state.
+  redis-cli -h 127.0.0.1 -p "$port" FLUSHALL >/dev/null
+}
+# The two servers take turns test by test, so each pair of runs is seconds
+# apart and a change in the machine's speed (it is shared) hits both sides
+# of a ratio alike; the order flips every round so neither always goes
+# first.
 for P in 1 16; do
   if [ "$P" = 1 ]; then N=$N_P1; else N=$N_P16; fi
   for round in $(seq "$ROUNDS"); do
-    for name in redis warden; do
-      port_var=PORT_$name
-      port=${!port_var}
-      cmd=$(bench_cmd "$port" "$P" "$N")
-      echo "round $round, -P $P, $name: $cmd"
-      out=$($cmd 2>&1) || { echo "$out" >&2; die "redis-benchmark failed against $name"; }
-      if grep -qiE 'error|^ERR| ERR ' <<<"$out"; then
-        echo "$out" >&2
-        die "redis-benchmark reported errors against $name"
-      fi
-      # CSV lines: "TEST","rps",... ; skip the header.
-      awk -F'","' -v s="$name" -v p="$P" -v r="$round" \
-        'NR > 1 && NF > 1 { gsub(/^"/, "", $1); print s "," p "," r "," $1 "," $2 }' <<<"$out" >>"$RAW"
-      # Both servers start every round from the same, empty state.
-      redis-cli -h 127.0.0.1 -p "$port" FLUSHALL >/dev/null
+    if [ $((round % 2)) = 1 ]; then order="redis warden"; else order="warden redis"; fi
+    for test in ${TESTS//,/ }; do
+      for name in $order; do
+        run_one "$name" "$P" "$N" "$test" "$round"
+      done
     done
   done
 done
@@ -191,6 +204,11 @@ done
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a";
   else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+# paired_ratios P TEST: warden/redis for each round, one per line.
+paired_ratios() {
+  awk -F, -v p="$1" -v t="$2" '$2 == p && $4 == t { rps[$1, $3] = $5; rounds[$3] = 1 }
+    END { for (r in rounds) if (rps["redis", r] > 0) print rps["warden", r] / rps["redis", r] }' "$RAW"
+}
 fmt_int() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
 
 mkdir -p "$(dirname "$OUT")"
@@ -202,7 +220,8 @@ mkdir -p "$(dirname "$OUT")"
   echo "- redis: $(redis-server --version)"
   echo "- warden: $("$WARDEN" version 2>&1 | head -1)$(command -v go >/dev/null && echo ", built with $(go version | awk '{print $3}')")"
   echo "- redis-benchmark runs on the same machine and shares its CPUs with the server under test."
-  echo "- ${ROUNDS} rounds per server and pipeline depth, alternating redis, warden, redis, warden...; the table shows medians (requests per second). Both servers are FLUSHALLed after every run."
+  echo "- ${ROUNDS} rounds per pipeline depth. In each round every test runs against both servers back to back (redis then warden in odd rounds, warden then redis in even ones), so the two runs of a pair are seconds apart. Both servers are FLUSHALLed after every run."
+  echo "- Columns: the median requests per second of each server; the ratio of those medians; and, from each round's pair, warden/redis, of which the median and the lowest are shown."
   echo
   echo "## Commands"
   echo
@@ -217,14 +236,15 @@ mkdir -p "$(dirname "$OUT")"
   echo
   echo "## Throughput (median requests per second)"
   echo
-  echo "| test | pipeline | redis-server | warden | warden/redis |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| test | pipeline | redis-server | warden | ratio of medians | paired ratio, median | paired ratio, lowest |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
   for P in 1 16; do
     awk -F, -v p="$P" '$2 == p && $1 == "redis" { print $4 }' "$RAW" | awk '!seen[$0]++' |
       while IFS= read -r test; do
         r=$(awk -F, -v p="$P" -v t="$test" '$1 == "redis" && $2 == p && $4 == t { print $5 }' "$RAW" | median)
         w=$(awk -F, -v p="$P" -v t="$test" '$1 == "warden" && $2 == p && $4 == t { print $5 }' "$RAW" | median)
-        echo "| $test | $P | $(fmt_int "$r") | $(fmt_int "$w") | $(ratio "$w" "$r") |"
+        pairs=$(paired_ratios "$P" "$test")
+        echo "| $test | $P | $(fmt_int "$r") | $(fmt_int "$w") | $(ratio "$w" "$r") | $(median <<<"$pairs" | xargs printf '%.2f') | $(sort -g <<<"$pairs" | head -1 | xargs printf '%.2f') |"
       done
   done
   echo
