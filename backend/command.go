@@ -56,6 +56,11 @@ const (
 	// and EVAL/FCALL).
 	FlagNoAsyncLoading
 	FlagNoMandatoryKeys
+	// FlagTouchesArbitraryKeys marks commands that may find expired keys
+	// other than their arguments (SCAN, RANDOMKEY): the DELs they cause
+	// go out bare, not wrapped with the command in MULTI/EXEC, as in
+	// Redis 7.0. Internal: COMMAND INFO does not show it.
+	FlagTouchesArbitraryKeys
 )
 
 var flagNames = []struct {
@@ -313,6 +318,9 @@ func (s *Server) call(c *Client, cmd *Command) {
 	outer := s.cachedMs == 0
 	if outer {
 		s.cachedMs = start.UnixMilli()
+		if cmd.Flags&FlagTouchesArbitraryKeys == 0 {
+			s.expiringFor = c
+		}
 	}
 	dirty := s.dirty
 	c.commandFailed = false
@@ -353,6 +361,7 @@ func (s *Server) call(c *Client, cmd *Command) {
 		c.prop = c.prop[:0]
 	}
 	if outer {
+		s.expiringFor = nil
 		// After the command's own propagation: what the hooks do (serve
 		// blocked clients, whose pops are propagated) must follow it in
 		// the replication stream, as in Redis.

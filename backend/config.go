@@ -288,6 +288,8 @@ var bindings = map[string]*binding{
 	"client-output-buffer-limit":  {get: getOutputLimits, set: setOutputLimits, rewrite: rewriteOutputLimits},
 	"maxmemory":                   {i64: func(o *Options) *int64 { return &o.MaxMemory }},
 	"maxmemory-policy":            {s: func(o *Options) *string { return &o.MaxMemPolicy }},
+	"lazyfree-lazy-expire":        {b: func(o *Options) *bool { return &o.LazyfreeExpire }},
+	"lazyfree-lazy-eviction":      {b: func(o *Options) *bool { return &o.LazyfreeEviction }},
 	"maxmemory-samples":           {i: func(o *Options) *int { return &o.MaxMemSamples }},
 	"maxmemory-eviction-tenacity": {i: func(o *Options) *int { return &o.MaxMemTenacity }},
 	"lfu-decay-time":              {i: func(o *Options) *int { return &o.LFUDecayTime }},

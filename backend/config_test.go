@@ -71,7 +71,7 @@ slave-priority 0
 replica-announce-ip 1.2.3.4
 replica-announce-port 7777
 replica-announced no
-lazyfree-lazy-eviction yes
+lazyfree-lazy-server-del yes
 always-show-logo yes
 rename-command FLUSHALL ""
 `)
@@ -129,7 +129,7 @@ rename-command FLUSHALL ""
 		{"ReplicaAnnounceIP", o.ReplicaAnnounceIP, "1.2.3.4"},
 		{"ReplicaAnnouncePort", o.ReplicaAnnouncePort, 7777},
 		{"ReplicaAnnounced", o.ReplicaAnnounced, false},
-		{"Extra lazyfree-lazy-eviction", o.Extra["lazyfree-lazy-eviction"], "yes"},
+		{"Extra lazyfree-lazy-server-del", o.Extra["lazyfree-lazy-server-del"], "yes"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -140,7 +140,7 @@ rename-command FLUSHALL ""
 	for _, e := range logs.All() {
 		warned[e.ContextMap()["directive"].(string)] = true
 	}
-	for _, name := range []string{"lazyfree-lazy-eviction", "always-show-logo", "rename-command"} {
+	for _, name := range []string{"lazyfree-lazy-server-del", "always-show-logo", "rename-command"} {
 		if !warned[name] {
 			t.Errorf("no warning for ignored directive %s", name)
 		}

@@ -124,10 +124,29 @@ func (db *DB) expireIfNeeded(key string, e *Entry) bool {
 }
 
 func (db *DB) deleteExpired(key string) {
+	s := db.srv
 	db.delete(key)
-	db.srv.stats.expiredKeys++
-	db.srv.notify(notifyExpired, "expired", key, db.id)
-	db.srv.propagateInternal(db.id, [][]byte{[]byte("DEL"), []byte(key)})
+	s.stats.expiredKeys++
+	s.notify(notifyExpired, "expired", key, db.id)
+	args := deletionArgs(s.opts.LazyfreeExpire, []byte(key))
+	if c := s.expiringFor; c != nil {
+		// Found by a running command: the DEL joins that command's
+		// effects, so a write that follows it goes out with it in one
+		// MULTI/EXEC, as Redis 7.0 propagates them.
+		c.prop = append(c.prop, propCmd{db: db.id, args: args})
+		return
+	}
+	s.propagateInternal(db.id, args)
+}
+
+// deletionArgs is the command that propagates a deletion the server made
+// on its own (expiry, eviction): UNLINK when the matching lazyfree option
+// is on, DEL otherwise, as Redis's propagateDeletion chooses.
+func deletionArgs(lazy bool, key []byte) [][]byte {
+	if lazy {
+		return [][]byte{[]byte("UNLINK"), key}
+	}
+	return [][]byte{[]byte("DEL"), key}
 }
 
 // Lookup returns the live entry for key, or nil, without touching access
@@ -226,6 +245,19 @@ func (db *DB) setEntry(key string, ne *Entry, keepTTL bool) *Entry {
 // Delete removes key; it reports whether it existed (and was live).
 func (db *DB) Delete(key string) bool {
 	if db.lookup(key) == nil {
+		return false
+	}
+	db.delete(key)
+	return true
+}
+
+// DeleteStored removes key if it is stored at all, expired or not, as
+// Redis's dbDelete does: the *STORE commands and BITOP drop their
+// destination this way on an empty result, so an expired destination is
+// deleted by the command (a "del" event, the command propagated), not
+// expired first.
+func (db *DB) DeleteStored(key string) bool {
+	if db.d.get(key) == nil {
 		return false
 	}
 	db.delete(key)
@@ -350,23 +382,20 @@ func (s *Server) keyModified(db *DB, key string) {
 // keyModifiedHooks are registered by WATCH and blocking operations.
 var keyModifiedHooks []func(db *DB, key string)
 
-// Scan visits keys from cursor on, calling fn for live keys, and returns the
-// next cursor (0 when done), with SCAN's guarantee: a key present for the
-// whole iteration is returned at least once. count is how many keys to aim
-// for, as SCAN's COUNT: whole buckets are visited until it is reached.
+// Scan visits keys from cursor on, calling fn for each, expired ones
+// included, and returns the next cursor (0 when done), with SCAN's
+// guarantee: a key present for the whole iteration is returned at least
+// once. count is how many keys to aim for, as SCAN's COUNT: whole buckets
+// are visited until it is reached. fn must not change the keyspace.
 func (db *DB) Scan(cursor uint64, count int, fn func(key string, e *Entry)) uint64 {
 	if count < 1 {
 		count = 1
 	}
-	now := db.srv.nowMs()
 	visited := 0
 	// Redis bounds the work of one call to ten times COUNT buckets.
 	for maxIter := count * 10; ; maxIter-- {
 		cursor = db.d.m.Scan(cursor, func(k string, e *Entry) {
 			visited++
-			if e.expireAt != 0 && e.expireAt <= now {
-				return
-			}
 			fn(k, e)
 		})
 		if cursor == 0 || visited >= count || maxIter <= 0 {

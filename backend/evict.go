@@ -191,7 +191,7 @@ func (s *Server) evictKey(db *DB, key string) int64 {
 	s.stats.evictedKeys++
 	s.keyModified(db, key)
 	s.notify(notifyEvicted, "evicted", key, db.id)
-	s.propagateInternal(db.id, [][]byte{[]byte("DEL"), []byte(key)})
+	s.propagateInternal(db.id, deletionArgs(s.opts.LazyfreeEviction, []byte(key)))
 	return size
 }
 

@@ -12,31 +12,36 @@ type Options struct {
 	// in their sentinel forms, and no persistence (sentinelmode.go).
 	SentinelMode bool
 
-	Bind           []string // addresses to listen on; default loopback only
-	Port           int
-	ProtectedMode  bool
-	RequirePass    string
-	Databases      int
-	MaxClients     int
-	Timeout        time.Duration // idle client timeout; 0 = never
-	TCPKeepAlive   time.Duration
-	Hz             int
-	LogFile        string // "" = stdout
-	LogLevel       string // debug, verbose, notice, warning
-	Dir            string
-	DBFilename     string
-	Daemonize      bool
-	PidFile        string
-	ConfigFile     string // absolute path of the file read at start, for CONFIG REWRITE
-	ProtoMaxBulk   int64
-	QueryBufLimit  int64
-	OutputLimits   [3]OutputLimit // normal, replica, pubsub
-	MaxMemory      int64
-	MaxMemPolicy   string
-	MaxMemSamples  int
-	NotifyKeyspace string // notify-keyspace-events flags as given
-	SlowlogSlower  int64  // microseconds; negative disables
-	SlowlogMaxLen  int
+	Bind          []string // addresses to listen on; default loopback only
+	Port          int
+	ProtectedMode bool
+	RequirePass   string
+	Databases     int
+	MaxClients    int
+	Timeout       time.Duration // idle client timeout; 0 = never
+	TCPKeepAlive  time.Duration
+	Hz            int
+	LogFile       string // "" = stdout
+	LogLevel      string // debug, verbose, notice, warning
+	Dir           string
+	DBFilename    string
+	Daemonize     bool
+	PidFile       string
+	ConfigFile    string // absolute path of the file read at start, for CONFIG REWRITE
+	ProtoMaxBulk  int64
+	QueryBufLimit int64
+	OutputLimits  [3]OutputLimit // normal, replica, pubsub
+	MaxMemory     int64
+	MaxMemPolicy  string
+	MaxMemSamples int
+	// The deletions expiry and eviction make are propagated as UNLINK
+	// instead of DEL (lazyfree-lazy-expire, lazyfree-lazy-eviction). Go's
+	// collector frees memory in the background either way.
+	LazyfreeExpire   bool
+	LazyfreeEviction bool
+	NotifyKeyspace   string // notify-keyspace-events flags as given
+	SlowlogSlower    int64  // microseconds; negative disables
+	SlowlogMaxLen    int
 	// Encoding thresholds of the small collection encodings (see
 	// t_hash.go and t_set.go): hash-max-listpack-entries,
 	// hash-max-listpack-value (bytes) and set-max-intset-entries.

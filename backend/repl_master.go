@@ -180,11 +180,7 @@ func (s *Server) replBeforeLoad() {
 // replFeedLoadExpired feeds the deletion of a key the startup load found
 // expired, with the command an expiry propagates.
 func (s *Server) replFeedLoadExpired(db int, key []byte) {
-	del := "DEL"
-	if lookupDirective("lazyfree-lazy-expire").get(s.opts) == "yes" {
-		del = "UNLINK"
-	}
-	s.replPropagate(db, [][]byte{[]byte(del), key})
+	s.replPropagate(db, deletionArgs(s.opts.LazyfreeExpire, key))
 }
 
 // replResumeFromRDB completes the master restart: the history of the RDB

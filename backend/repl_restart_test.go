@@ -56,7 +56,7 @@ func TestReplRestartFeedsExpiredDels(t *testing.T) {
 		t.Run(tc.del, func(t *testing.T) {
 			tweak := restartTweak(t.TempDir(), 0, func(o *Options) {
 				if tc.lazy {
-					o.Extra["lazyfree-lazy-expire"] = "yes"
+					o.LazyfreeExpire = true
 				}
 			})
 			s, addr := startReplServer(t, tweak)

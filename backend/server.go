@@ -58,6 +58,10 @@ type Server struct {
 	// cachedMs is the command clock: frozen while a command (or a MULTI)
 	// runs so that expiry checks are consistent within it, as in Redis.
 	cachedMs int64
+	// expiringFor is the client whose top-level command is running, unless
+	// that command touches arbitrary keys: the DELs of the keys it finds
+	// expired join its effects (deleteExpired).
+	expiringFor *Client
 
 	engine   gnet.Engine
 	started  chan struct{}

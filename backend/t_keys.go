@@ -62,10 +62,10 @@ func init() {
 		&Command{Name: "keys", Arity: 2, Flags: FlagReadonly,
 			Group: "generic", Since: "1.0.0", Summary: "Find all keys matching the given pattern",
 			ACL: []string{"keyspace", "read", "slow", "dangerous"}, Proc: keysCommand},
-		&Command{Name: "scan", Arity: -2, Flags: FlagReadonly,
+		&Command{Name: "scan", Arity: -2, Flags: FlagReadonly | FlagTouchesArbitraryKeys,
 			Group: "generic", Since: "2.8.0", Summary: "Incrementally iterate the keys space",
 			ACL: []string{"keyspace", "read", "slow"}, Proc: scanCommand},
-		&Command{Name: "randomkey", Arity: 1, Flags: FlagReadonly,
+		&Command{Name: "randomkey", Arity: 1, Flags: FlagReadonly | FlagTouchesArbitraryKeys,
 			Group: "generic", Since: "1.0.0", Summary: "Return a random key from the keyspace",
 			ACL: []string{"keyspace", "read", "slow"}, Proc: randomkeyCommand},
 		&Command{Name: "copy", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 2, Step: 1,
@@ -580,7 +580,7 @@ func storeResult(c *Client, dst string, obj Object, class int, event string) {
 	db := c.DB()
 	if obj == nil || obj.Len() == 0 {
 		c.ReplyInt(0)
-		if db.Delete(dst) {
+		if db.DeleteStored(dst) {
 			c.srv.keyModified(db, dst)
 			c.srv.notify(notifyGeneric, "del", dst, db.ID())
 			c.srv.Dirty(1)
@@ -754,19 +754,32 @@ func scanCommand(c *Client) {
 	db := c.DB()
 	var keys []string
 	next := db.Scan(cursor, int(min(a.count, math.MaxInt32)), func(key string, e *Entry) {
-		if !a.matches([]byte(key)) {
-			return
+		if a.matches([]byte(key)) {
+			keys = append(keys, key)
 		}
+	})
+	// The walk is over, so keys may go now: as Redis does, a key that
+	// passed the pattern and turns out expired is deleted, and the TYPE
+	// filter looks the key up, which counts as a hit or a miss.
+	live := keys[:0]
+	for _, key := range keys {
 		if a.typ != nil {
-			// Redis looks the key up to learn its type, which counts
-			// as a keyspace hit.
+			e := db.lookup(key)
+			if e == nil {
+				db.srv.stats.keyspaceMisses++
+				db.srv.notify(notifyKeyMiss, "keymiss", key, db.id)
+				continue
+			}
 			db.srv.stats.keyspaceHits++
 			if !cArgIs(a.typ, e.TypeName()) {
-				return
+				continue
 			}
+		} else if e := db.d.get(key); e == nil || db.expireIfNeeded(key, e) {
+			continue
 		}
-		keys = append(keys, key)
-	})
+		live = append(live, key)
+	}
+	keys = live
 	c.ReplyArray(2)
 	c.ReplyBulk(strconv.AppendUint(nil, next, 10))
 	c.ReplyStrings(keys)

@@ -1461,7 +1461,7 @@ func bitopCommand(c *Client) {
 		c.srv.keyModified(db, key)
 		c.srv.notify(notifyString, "set", key, db.id)
 		c.srv.Dirty(1)
-	} else if db.Delete(key) {
+	} else if db.DeleteStored(key) {
 		c.srv.keyModified(db, key)
 		c.srv.notify(notifyGeneric, "del", key, db.id)
 		c.srv.Dirty(1)
