@@ -56,6 +56,11 @@ type blockState struct {
 	db    *DB
 	cmd   *Command
 	timer *time.Timer
+	// argv (a copy) and callTime (how long the call that blocked took) make
+	// the SLOWLOG entry, written when the client is served, as Redis does;
+	// a wait that times out or is cancelled is never logged.
+	argv     [][]byte
+	callTime time.Duration
 }
 
 // blockingState is the server-wide part: the keys made ready by the current
@@ -153,6 +158,7 @@ func parseBlockTimeoutMs(b []byte) (int64, string) {
 func (s *Server) blockForKeys(c *Client, bs *blockState) {
 	bs.db = c.db
 	bs.cmd = c.cmd
+	bs.argv = copyArgs(c.argv)
 	bs.names = make([]string, 0, len(bs.keys))
 	seen := make(map[string]struct{}, len(bs.keys))
 	for _, k := range bs.keys {
@@ -347,10 +353,14 @@ func (s *Server) serveWaiter(w *Client, bs *blockState, serve func()) {
 	s.unblock(w)
 	w.commandFailed = false
 	serve()
+	took := s.since(start)
 	st := s.cmdStat(bs.cmd)
-	st.usec += s.timeNow().Sub(start).Microseconds()
+	st.usec += took.Microseconds()
 	if w.commandFailed {
 		st.failed++
+	}
+	if bs.cmd.Flags&FlagSkipSlowlog == 0 {
+		s.slowlogPush(w, bs.argv, bs.callTime+took) // nothing to redact in a blocking command
 	}
 	s.wake(w)
 }

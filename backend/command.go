@@ -344,7 +344,13 @@ func (s *Server) call(c *Client, cmd *Command) {
 	s.stats.commandsProcessed++
 	c.lastCmd = cmd.Name
 	c.lastCmdTime = start
-	if cmd.Flags&FlagSkipSlowlog == 0 {
+	switch {
+	case c.flags&flagBlocked != 0:
+		// Logged when served, if ever (serveWaiter).
+		if c.block != nil {
+			c.block.callTime = dur
+		}
+	case cmd.Flags&FlagSkipSlowlog == 0:
 		s.slowlogPush(c, c.argv, dur)
 	}
 	if s.dirty != dirty && cmd.Flags&FlagWrite != 0 && !c.propRewritten {

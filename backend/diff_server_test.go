@@ -443,6 +443,40 @@ func TestSlowlog(t *testing.T) {
 	}
 }
 
+// TestDiffSlowlogBlocking: a command that blocks is logged when it is
+// served, after the command that served it, and not at all when its wait
+// times out (BLPOP with a timeout, WAIT), as in Redis 7.0.
+func TestDiffSlowlogBlocking(t *testing.T) {
+	diffScenario(t, func(t *testing.T, addr string, blocked func() int) [][]byte {
+		a, b := testutil.Dial(t, addr), testutil.Dial(t, addr)
+		defer a.Close()
+		defer b.Close()
+		b.Do("CONFIG", "SET", "slowlog-log-slower-than", "0")
+		b.Do("SLOWLOG", "RESET")
+		a.Send(testutil.EncodeCommand("BLPOP", "bl", "0"))
+		testutil.WaitFor(t, 5*time.Second, 10*time.Millisecond, func() (bool, string) {
+			return blocked() == 1, "client not blocked yet"
+		})
+		b.Do("LPUSH", "bl", "x")
+		if _, err := a.ReadReply(); err != nil {
+			t.Fatalf("read BLPOP reply: %v", err)
+		}
+		b.Do("BLPOP", "nothing", "0.05")
+		b.Do("WAIT", "1", "50")
+		b.Do("CONFIG", "SET", "slowlog-log-slower-than", "-1")
+		var out [][]byte
+		// The arguments of each entry, oldest first, without the
+		// polling of INFO (redis) that blocked() may have logged.
+		entries := mustParse(t, b.Do("SLOWLOG", "GET", "-1")).elems
+		for i := len(entries) - 1; i >= 0; i-- {
+			if args := entries[i].elems[3].String(); !strings.HasPrefix(args, "[INFO") {
+				out = append(out, []byte(args))
+			}
+		}
+		return out
+	})
+}
+
 func TestDebugDigest(t *testing.T) {
 	_, a1 := startTestServer(t, func(o *Options) { o.EnableDebugCommand = "yes" })
 	_, a2 := startTestServer(t, func(o *Options) { o.EnableDebugCommand = "local" })
