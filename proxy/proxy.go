@@ -310,6 +310,14 @@ func (p *Proxy) Start() error {
 func (p *Proxy) startEngine() error {
 	p.byAddr = make(map[string]*listener)
 	urls := make([]string, 0, len(p.lns))
+	// The probe listeners stay open until every port is picked: closed at
+	// once, the kernel may hand the same port to the next one.
+	var probes []net.Listener
+	defer func() {
+		for _, ln := range probes {
+			ln.Close()
+		}
+	}()
 	for _, l := range p.lns {
 		addr := l.cfgAddr
 		host, port, _ := net.SplitHostPort(addr)
@@ -318,8 +326,8 @@ func (p *Proxy) startEngine() error {
 			if err != nil {
 				return fmt.Errorf("proxy: listen %s: %w", addr, err)
 			}
+			probes = append(probes, ln)
 			addr = net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
-			ln.Close()
 		}
 		ta, err := net.ResolveTCPAddr("tcp", addr)
 		if err != nil {
@@ -329,6 +337,10 @@ func (p *Proxy) startEngine() error {
 		p.byAddr[ta.String()] = l
 		urls = append(urls, "tcp://"+addr)
 	}
+	for _, ln := range probes {
+		ln.Close()
+	}
+	probes = nil
 	p.booted = make(chan struct{})
 	h := &handler{p: p}
 	errc := make(chan error, 1)
