@@ -265,8 +265,16 @@ func (s *Server) Shutdown() {
 		case <-s.started:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if err := s.engine.Stop(ctx); err != nil {
-				s.log.Warn("engine stop", zap.Error(err))
+			// gnet's Stop checks for the end every 500 ms; the engine's
+			// own return (stopped) comes as soon as the loops are done.
+			stopErr := make(chan error, 1)
+			go func() { stopErr <- s.engine.Stop(ctx) }()
+			select {
+			case <-s.stopped:
+			case err := <-stopErr:
+				if err != nil {
+					s.log.Warn("engine stop", zap.Error(err))
+				}
 			}
 		default:
 		}
