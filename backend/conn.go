@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wardenhq/warden/internal/resp"
+	"github.com/wardenhq/warden/internal/tcpopt"
 )
 
 // connHandler is the gnet event handler of the node's listeners.
@@ -38,6 +39,8 @@ func (h *connHandler) OnOpen(conn gnet.Conn) ([]byte, gnet.Action) {
 		return resp.AppendError(nil, protectedModeText), gnet.Close
 	}
 	s.clients[c.id] = c
+	// Like Redis, a failure here is not worth refusing the client for.
+	_ = tcpopt.KeepAlive(conn, s.opts.TCPKeepAlive)
 	return nil, gnet.None
 }
 

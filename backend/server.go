@@ -229,7 +229,6 @@ func (s *Server) Start() error {
 			gnet.WithMulticore(true),
 			gnet.WithReusePort(false),
 			gnet.WithReuseAddr(true),
-			gnet.WithTCPKeepAlive(s.opts.TCPKeepAlive),
 			gnet.WithLogger(zapGnetLogger{s.log.Sugar()}),
 			gnet.WithLogLevel(4), // errors only; gnet's info lines are noise here
 		)

@@ -50,6 +50,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"go.uber.org/zap"
 
+	"github.com/wardenhq/warden/internal/tcpopt"
 	"github.com/wardenhq/warden/routing"
 )
 
@@ -61,6 +62,10 @@ const (
 	fallbackMaxReplicaLag  = 1 << 20
 	fallbackConnectTimeout = time.Second
 	fallbackReplyTimeout   = 10 * time.Second
+
+	// clientKeepAlive is the TCP keepalive period of client connections,
+	// the default tcp-keepalive of Redis.
+	clientKeepAlive = 300 * time.Second
 
 	// tickInterval is how often each loop checks its timers (hold
 	// expiry, reply timeouts, stalled clients, suspect probes).
@@ -350,7 +355,6 @@ func (p *Proxy) startEngine() error {
 			gnet.WithReusePort(false),
 			gnet.WithReuseAddr(true),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-			gnet.WithTCPKeepAlive(5*time.Minute),
 			gnet.WithLogger(gnetLogger{p.log.Sugar().Named("gnet")}),
 			gnet.WithLogLevel(4),
 		)
@@ -538,6 +542,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	st.conns++
 	cl := lp.newClient(c, l)
 	c.SetContext(cl)
+	_ = tcpopt.KeepAlive(c, clientKeepAlive) // a dead client still frees its slot
 	return nil, gnet.None
 }
 
