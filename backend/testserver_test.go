@@ -1,13 +1,15 @@
 package backend
 
 import (
-	"os"
-
-	"go.uber.org/zap"
 	"net"
+	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/wardenhq/warden/internal/testutil"
 )
 
 // startTestServer runs a node in-process on a free loopback port, with
@@ -54,12 +56,4 @@ func startServerFrom(t testing.TB, opts *Options, tweak func(*Options), setup fu
 	return s, net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(t testing.TB) int { return testutil.FreePort(t) }

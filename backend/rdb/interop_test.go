@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wardenhq/warden/internal/testutil"
 )
 
 // These tests use Debian's redis-server 7.0 and redis-check-rdb as the
@@ -135,15 +137,7 @@ func (c *resp) int(args ...string) int64 {
 	return n
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return testutil.FreePort(t) }
 
 // startRedis starts a private redis-server on a free loopback port with
 // its data directory in dir, waits until it answers PING with PONG (it may

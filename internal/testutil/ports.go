@@ -6,10 +6,11 @@ import (
 	"github.com/wardenhq/warden/internal/loopback"
 )
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago: the
-// kernel picks it for a listener that is closed straight away. Another
-// process can still take it before the caller binds it; StartRedis retries
-// on that, other callers should expect it to be rare rather than impossible.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago
+// (loopback.FreePort: outside the ephemeral range, so no outgoing
+// connection takes it). Another process can still take it before the
+// caller binds it; StartRedis and StartWarden retry on that, other callers
+// should expect it to be rare rather than impossible.
 func FreePort(t testing.TB) int {
 	t.Helper()
 	return FreePorts(t, 1)[0]
