@@ -82,9 +82,17 @@ func (lp *loop) snapshot() loopSnapshot {
 		listeners: append([]listenerCounters(nil), lp.lnStats...),
 		backends:  make(map[backendKey]backendSnap),
 	}
+	// In flight means written and unanswered: what is queued for the end
+	// of the iteration has not reached the node and can still be held.
+	unsent := make(map[*node]int64)
+	for _, bc := range lp.conns {
+		if bc.unsent > 0 {
+			unsent[bc.nd] += int64(bc.unsent)
+		}
+	}
 	for _, lg := range lp.groups {
 		for addr, nd := range lg.nodes {
-			s.backends[backendKey{lg.g.idx, addr}] = backendSnap{conns: nd.conns, inflight: nd.outstanding,
+			s.backends[backendKey{lg.g.idx, addr}] = backendSnap{conns: nd.conns, inflight: nd.outstanding - unsent[nd],
 				commands: nd.commands, errors: nd.errors, down: nd.downUntil > lp.now}
 		}
 	}

@@ -50,8 +50,8 @@ type BackendStats struct {
 	Addr     string
 	Role     string // master, replica
 	Healthy  bool
-	Conns    int // open backend connections (all loops)
-	Inflight int64
+	Conns    int   // open backend connections (all loops)
+	Inflight int64 // requests written to the node and not answered yet
 	Commands uint64
 	Errors   uint64
 }
