@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # server-bench.sh — redis-benchmark of Debian's redis-server 7.0 and
-# `warden server` side by side, on this machine, and their memory use with
-# 1M small keys. Writes benchmarks/results/<YYYY-MM-DD>-server-bench.md.
+# `warden server` side by side, on this machine: requests per second, the
+# server's CPU per request, and memory use with 1M small keys. Writes
+# benchmarks/results/<YYYY-MM-DD>-server-bench.md.
 #
 # Invoked by `make bench-server` (which builds bin/warden first). It exits
 # non-zero only when something fails (a server does not start, a benchmark
@@ -127,6 +128,11 @@ stop() {
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# cpu_ticks PID: user + system clock ticks the process (all its threads,
+# live and exited) has used. Fields 14 and 15 of /proc/PID/stat, counted
+# after the ") " that ends the command name.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+TICK=$(getconf CLK_TCK)
 
 # ---- throughput ----------------------------------------------------------
 
@@ -135,18 +141,25 @@ start warden
 echo "redis-server on $PORT_redis (pid $PID_redis), warden on $PORT_warden (pid $PID_warden)"
 
 RAW=$WORK/raw.csv # server,pipeline,round,test,rps
+CPU=$WORK/cpu.csv # server,pipeline,round,-t,cpu ticks,requests
 : >"$RAW"
+: >"$CPU"
 bench_cmd() { # PORT P N [TESTS]
   echo "redis-benchmark -h 127.0.0.1 -p $1 -q --csv -c $CLIENTS -n $3 -P $2 -t ${4:-$TESTS}"
 }
 # run_one NAME P N TEST ROUND: one redis-benchmark test against one server.
 run_one() {
-  local name=$1 P=$2 N=$3 test=$4 round=$5 port_var port cmd out
-  port_var=PORT_$name
-  port=${!port_var}
+  local name=$1 P=$2 N=$3 test=$4 round=$5 port_var pid_var port pid cmd out t0 t1
+  port_var=PORT_$name pid_var=PID_$name
+  port=${!port_var} pid=${!pid_var}
   cmd=$(bench_cmd "$port" "$P" "$N" "$test")
   echo "round $round, -P $P, $name: $cmd"
+  t0=$(cpu_ticks "$pid")
   out=$($cmd 2>&1) || { echo "$out" >&2; die "redis-benchmark failed against $name"; }
+  t1=$(cpu_ticks "$pid")
+  # The server's CPU over the whole invocation: for lrange_100 that
+  # includes the LPUSH run redis-benchmark makes first.
+  echo "$name,$P,$round,$test,$((t1 - t0)),$((N * $(awk -F'","' 'NR > 1 && NF > 1' <<<"$out" | wc -l)))" >>"$CPU"
   if grep -qiE 'error|^ERR| ERR ' <<<"$out"; then
     echo "$out" >&2
     die "redis-benchmark reported errors against $name"
@@ -248,6 +261,20 @@ mkdir -p "$(dirname "$OUT")"
       done
   done
   echo
+  echo "## Server CPU per request (microseconds, median over rounds)"
+  echo
+  echo "User plus system CPU of the server process over each redis-benchmark invocation (\`/proc/PID/stat\`, all threads), divided by the requests it made. Unlike requests per second, this does not depend on how much CPU the machine's other tenants leave, and it counts warden's event loops and Redis's single thread alike. The lrange_100 invocation includes the LPUSH run that precedes the LRANGE one."
+  echo
+  echo "| redis-benchmark -t | pipeline | redis-server | warden | warden/redis |"
+  echo "|---|---:|---:|---:|---:|"
+  for P in 1 16; do
+    for test in ${TESTS//,/ }; do
+      r=$(awk -F, -v p="$P" -v t="$test" -v k="$TICK" '$1 == "redis" && $2 == p && $4 == t { print $5 / k / $6 * 1e6 }' "$CPU" | median)
+      w=$(awk -F, -v p="$P" -v t="$test" -v k="$TICK" '$1 == "warden" && $2 == p && $4 == t { print $5 / k / $6 * 1e6 }' "$CPU" | median)
+      echo "| $test | $P | $(printf '%.2f' "$r") | $(printf '%.2f' "$w") | $(ratio "$w" "$r") |"
+    done
+  done
+  echo
   echo "## Memory ($KEYS keys of 3-byte values, VmRSS)"
   echo
   echo "| | redis-server | warden | warden/redis |"
@@ -262,6 +289,14 @@ mkdir -p "$(dirname "$OUT")"
   echo "| server | pipeline | round | test | rps |"
   echo "|---|---:|---:|---|---:|"
   awk -F, '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' "$RAW"
+  echo
+  echo "</details>"
+  echo
+  echo "<details><summary>every run (server CPU)</summary>"
+  echo
+  echo "| server | pipeline | round | redis-benchmark -t | CPU ticks (1/$TICK s) | requests |"
+  echo "|---|---:|---:|---|---:|---:|"
+  awk -F, '{ printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6 }' "$CPU"
   echo
   echo "</details>"
 } >"$OUT"
