@@ -42,10 +42,7 @@ var (
 // still take one before the caller binds it; callers that start servers
 // retry on "address in use".
 func FreePorts(n int) ([]int, error) {
-	lo, hi, ok := pickRange(ephemeralRange())
-	if !ok {
-		return kernelPorts(n)
-	}
+	lo, hi, ranged := pickRange(ephemeralRange())
 	mu.Lock()
 	defer mu.Unlock()
 	ports := make([]int, 0, n)
@@ -56,18 +53,23 @@ func FreePorts(n int) ([]int, error) {
 		}
 	}()
 	for tries := 0; len(ports) < n; tries++ {
-		if tries > 100*n+1000 {
-			return kernelPorts(n) // the range is crowded: let the kernel pick
-		}
-		p := lo + rand.IntN(hi-lo)
-		if given[p] {
-			continue
+		p := 0 // the kernel picks: no room outside its range, or too crowded
+		if ranged && tries <= 100*n+1000 {
+			if p = lo + rand.IntN(hi-lo); given[p] {
+				continue
+			}
 		}
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err != nil {
+			if p == 0 {
+				return nil, err
+			}
 			continue // in use
 		}
-		lns = append(lns, ln)
+		lns = append(lns, ln) // held, so the kernel cannot return it again
+		if p = ln.Addr().(*net.TCPAddr).Port; given[p] {
+			continue
+		}
 		ports = append(ports, p)
 		given[p] = true
 	}
@@ -81,26 +83,6 @@ func FreePort() (int, error) {
 		return 0, err
 	}
 	return p[0], nil
-}
-
-// kernelPorts lets the kernel pick n ports (from the ephemeral range).
-func kernelPorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	lns := make([]net.Listener, 0, n)
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // ephemeralRange reads the kernel's ephemeral port range; ok is false where
